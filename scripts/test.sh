@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test: the Release suite (unit, golden, CLI and
+# server tests), then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+jobs=$(nproc)
+ctest --test-dir build -j"$jobs" --output-on-failure
+
+echo "== sanitizer build (ASan + UBSan)"
+launcher=(); command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDSV2_SANITIZE=ON "${launcher[@]}" >/dev/null
+ninja -C build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE slow
