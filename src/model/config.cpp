@@ -57,13 +57,14 @@ RopeConfig parse_rope(const json& j, const std::string& src) {
   else read_opt(rs, "rope_type", &type, src);
   read_opt(rs, "factor", &r.factor, src);
   check(r.factor > 0, rsrc + ".factor must be positive");
+  // The reference scales the softmax by mscale_all_dim whatever the scaling type.
+  read_opt(rs, "mscale_all_dim", &r.mscale_all_dim, src);
   if (type == "yarn") {
     r.scaling = RopeScaling::Yarn;
     read_opt(rs, "original_max_position_embeddings", &r.original_max_position, src);
     read_opt(rs, "beta_fast", &r.beta_fast, src);
     read_opt(rs, "beta_slow", &r.beta_slow, src);
     read_opt(rs, "mscale", &r.mscale, src);
-    read_opt(rs, "mscale_all_dim", &r.mscale_all_dim, src);
     require_positive(r.original_max_position, "rope_scaling.original_max_position_embeddings", src);
   } else if (type == "linear") {
     r.scaling = RopeScaling::Linear;
@@ -125,7 +126,7 @@ double yarn_get_mscale(double scale, double mscale) {
 
 double Config::softmax_scale() const {
   double s = 1.0 / std::sqrt(static_cast<double>(qk_head_dim()));
-  if (rope.scaling == RopeScaling::Yarn && rope.mscale_all_dim != 0.0) {
+  if (rope.scaling != RopeScaling::None && rope.mscale_all_dim != 0.0) {
     double m = yarn_get_mscale(rope.factor, rope.mscale_all_dim);
     s *= m * m;
   }
@@ -209,6 +210,7 @@ json Config::to_json() const {
                          {"mscale", rope.mscale}, {"mscale_all_dim", rope.mscale_all_dim}};
   } else if (rope.scaling == RopeScaling::Linear) {
     j["rope_scaling"] = {{"type", "linear"}, {"factor", rope.factor}};
+    if (rope.mscale_all_dim != 0.0) j["rope_scaling"]["mscale_all_dim"] = rope.mscale_all_dim;
   } else {
     j["rope_scaling"] = nullptr;
   }

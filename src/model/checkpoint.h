@@ -1,0 +1,46 @@
+// A model checkpoint as the compute sees it: the Config and every weight tensor by its Hugging
+// Face name, as views into memory-mapped files. Loading checks every tensor's presence, shape and
+// dtype against the Config before any compute runs.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "tensor/tensor.h"
+
+namespace dsv2 {
+
+class SafetensorsFile;
+
+class Checkpoint {
+ public:
+  // A Hugging Face directory: config.json and model.safetensors, or sharded model-*.safetensors
+  // with model.safetensors.index.json.
+  static std::unique_ptr<Checkpoint> open_hf_dir(const std::string& dir);
+  ~Checkpoint();
+
+  const Config& config() const { return config_; }
+  const std::string& source() const { return source_; }
+  // The tensor by HF name; throws Error naming the checkpoint if absent.
+  const Tensor& get(const std::string& name) const;
+  bool has(const std::string& name) const { return tensors_.count(name) != 0; }
+  std::size_t tensor_count() const { return tensors_.size(); }
+
+  // Checks presence and shape of expected_tensors(config) and that dtypes are usable as weights.
+  void validate() const;
+
+ private:
+  Checkpoint() = default;
+  void add_file(std::unique_ptr<SafetensorsFile> file);
+
+  Config config_;
+  std::string source_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, Tensor> tensors_;
+  std::map<std::string, std::string> tensor_file_;          // name -> file path, for errors
+  std::vector<std::vector<std::uint8_t>> realigned_;        // copies of misaligned tensors only
+};
+
+}  // namespace dsv2

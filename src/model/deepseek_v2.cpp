@@ -1,0 +1,88 @@
+#include "model/deepseek_v2.h"
+
+#include <algorithm>
+
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "util/error.h"
+
+namespace dsv2 {
+
+DeepseekV2::DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads)
+    : ck_(std::move(checkpoint)),
+      w_(bind_weights(*ck_)),
+      rope_(ck_->config().rope, ck_->config().qk_rope_head_dim),
+      pool_(n_threads) {}
+
+KvCache DeepseekV2::new_cache(std::int64_t ctx) const {
+  const std::int64_t max_pos = config().max_position_embeddings;
+  check(ctx <= max_pos, "context length " + std::to_string(ctx) + " exceeds the model's " +
+                            "max_position_embeddings " + std::to_string(max_pos));
+  return KvCache(config(), ctx > 0 ? ctx : max_pos);
+}
+
+void DeepseekV2::validate(std::span<const BatchRow> rows) const {
+  check(!rows.empty(), "forward: empty batch");
+  std::vector<std::pair<const KvCache*, std::int64_t>> next;  // per cache: next expected position
+  for (const BatchRow& r : rows) {
+    check(r.token >= 0 && r.token < config().vocab_size,
+          "token id " + std::to_string(r.token) + " is outside the vocabulary [0, " +
+              std::to_string(config().vocab_size) + ")");
+    check(r.cache != nullptr, "forward: batch row without a KV cache");
+    auto it = std::find_if(next.begin(), next.end(), [&](auto& p) { return p.first == r.cache; });
+    if (it == next.end()) {
+      r.cache->reserve_append(r.pos, 1);
+      next.emplace_back(r.cache, r.pos + 1);
+    } else {
+      check(r.pos == it->second, "forward: positions of a sequence must be consecutive, got " +
+                                     std::to_string(r.pos) + " after " + std::to_string(it->second - 1));
+      r.cache->reserve_append(r.cache->size(), r.pos - r.cache->size() + 1);
+      ++it->second;
+    }
+  }
+}
+
+void DeepseekV2::embed(std::span<const BatchRow> rows, float* x) const {
+  const std::int64_t H = config().hidden_size;
+  for (std::size_t t = 0; t < rows.size(); ++t) dequantize_row(w_.embed, rows[t].token, x + t * H);
+}
+
+void DeepseekV2::layer(std::int64_t i, std::span<const BatchRow> rows, float* x) {
+  const Config& c = config();
+  const LayerWeights& l = w_.layers[static_cast<std::size_t>(i)];
+  const std::int64_t T = static_cast<std::int64_t>(rows.size()), H = c.hidden_size;
+  const auto eps = static_cast<float>(c.rms_norm_eps);
+  float* xn = grow(xn_, static_cast<std::size_t>(T * H));
+  float* y = grow(y_, static_cast<std::size_t>(T * H));
+  for (std::int64_t t = 0; t < T; ++t) rmsnorm(x + t * H, l.input_norm.data(), H, eps, xn + t * H);
+  mla_attention(l.attn, c, rope_, i, rows, xn, y, mla_, pool_);
+  for (std::int64_t k = 0; k < T * H; ++k) x[k] += y[k];
+  for (std::int64_t t = 0; t < T; ++t) rmsnorm(x + t * H, l.post_norm.data(), H, eps, xn + t * H);
+  if (l.is_moe) moe_forward(l.moe, c, xn, T, y, moe_, pool_);
+  else mlp_forward(l.mlp, xn, T, y, mlp_, pool_);
+  for (std::int64_t k = 0; k < T * H; ++k) x[k] += y[k];
+}
+
+void DeepseekV2::output(std::span<const BatchRow> rows, const float* x, float* logits) {
+  const std::int64_t H = config().hidden_size;
+  std::int64_t n = 0;
+  float* fx = grow(final_, rows.size() * static_cast<std::size_t>(H));
+  for (std::size_t t = 0; t < rows.size(); ++t) {
+    if (!rows[t].want_logits) continue;
+    rmsnorm(x + t * H, w_.final_norm.data(), H, static_cast<float>(config().rms_norm_eps), fx + n * H);
+    ++n;
+  }
+  if (n > 0) matmul(w_.lm_head, fx, n, logits, &pool_);
+}
+
+void DeepseekV2::forward(std::span<const BatchRow> rows, float* logits) {
+  validate(rows);
+  const std::int64_t T = static_cast<std::int64_t>(rows.size());
+  float* x = grow(x_, static_cast<std::size_t>(T * config().hidden_size));
+  embed(rows, x);
+  for (std::int64_t i = 0; i < config().num_layers; ++i) layer(i, rows, x);
+  for (const BatchRow& r : rows) r.cache->set_size(std::max(r.cache->size(), r.pos + 1));
+  output(rows, x, logits);
+}
+
+}  // namespace dsv2

@@ -1,0 +1,53 @@
+// The DeepSeek-V2 decoder (reference doc §2): embed, then per layer
+//   h += MLA(RMSNorm_in(h));  h += FFN(RMSNorm_post(h))   (FFN = dense MLP or DeepSeekMoE)
+// then logits = RMSNorm_final(h) · lm_headᵀ. Everything is float32 compute over weights of any dtype.
+#pragma once
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kernels/thread_pool.h"
+#include "model/batch.h"
+#include "model/checkpoint.h"
+#include "model/kv_cache.h"
+#include "model/mla.h"
+#include "model/moe.h"
+#include "model/weights.h"
+#include "model/yarn.h"
+
+namespace dsv2 {
+
+class DeepseekV2 {
+ public:
+  // n_threads <= 0: all cores.
+  DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads);
+
+  const Config& config() const { return ck_->config(); }
+  const Checkpoint& checkpoint() const { return *ck_; }
+  ThreadPool& pool() { return pool_; }
+
+  // A cache for one sequence with room for ctx tokens (0: the model's max positions).
+  KvCache new_cache(std::int64_t ctx) const;
+
+  // One step over `rows`; writes [n, vocab] logits for the rows with want_logits, in row order.
+  // Rows of a sequence must continue its cache in order. Bad tokens/positions throw Error.
+  void forward(std::span<const BatchRow> rows, float* logits);
+
+ private:
+  void validate(std::span<const BatchRow> rows) const;
+  void embed(std::span<const BatchRow> rows, float* x) const;
+  void layer(std::int64_t i, std::span<const BatchRow> rows, float* x);
+  void output(std::span<const BatchRow> rows, const float* x, float* logits);
+
+  std::unique_ptr<Checkpoint> ck_;
+  ModelWeights w_;
+  Rope rope_;
+  ThreadPool pool_;
+  // Scratch reused across steps (grown on demand, never shrunk).
+  std::vector<float> x_, xn_, y_, final_;
+  MlaScratch mla_;
+  MlpScratch mlp_;
+  MoeScratch moe_;
+};
+
+}  // namespace dsv2

@@ -1,0 +1,27 @@
+// Multi-head latent attention (reference doc §3) over the compressed cache, in the absorbed
+// form: scores use q_c = W_UK,hᵀ q_nope against the cached latent c, and the output is
+// o_h = W_UV,h · Σ_t p_t c_t. Only c and the roped rope key are ever cached.
+#pragma once
+#include <span>
+#include <vector>
+
+#include "model/batch.h"
+#include "model/config.h"
+#include "model/weights.h"
+#include "model/yarn.h"
+
+namespace dsv2 {
+
+class ThreadPool;
+
+struct MlaScratch {
+  std::vector<float> q, q_a, kv_a, cos, sin, q_nope_h, q_lat, ctx, o_h, o, scores;
+};
+
+// out[T, H] = attention over xn[T, H] (already normed) for `rows`; appends each row's latent and
+// rope key to its cache at `layer` first, so rows of one sequence see each other causally.
+void mla_attention(const MlaWeights& w, const Config& c, const Rope& rope, std::int64_t layer,
+                   std::span<const BatchRow> rows, const float* xn, float* out, MlaScratch& s,
+                   ThreadPool& pool);
+
+}  // namespace dsv2

@@ -1,0 +1,80 @@
+#include "model/weights.h"
+
+#include "kernels/matmul.h"
+
+namespace dsv2 {
+
+namespace {
+
+std::vector<float> to_f32(const Tensor& t) {
+  std::vector<float> v(static_cast<std::size_t>(t.numel()));
+  const Tensor flat{t.dtype, {t.numel()}, t.data};
+  dequantize_row(flat, 0, v.data());
+  return v;
+}
+
+MlpWeights bind_mlp(const Checkpoint& ck, const std::string& p) {
+  return {ck.get(p + "gate_proj.weight"), ck.get(p + "up_proj.weight"), ck.get(p + "down_proj.weight")};
+}
+
+// Transposes each head's W_UK block of kv_b_proj into [r_kv, dn] rows.
+std::vector<float> absorb_uk(const Tensor& kv_b, const Config& c) {
+  const std::int64_t nh = c.num_heads, dn = c.qk_nope_head_dim, dv = c.v_head_dim, r = c.kv_lora_rank;
+  std::vector<float> out(static_cast<std::size_t>(nh * r * dn));
+  std::vector<float> row(static_cast<std::size_t>(r));
+  for (std::int64_t h = 0; h < nh; ++h) {
+    for (std::int64_t d = 0; d < dn; ++d) {
+      dequantize_row(kv_b, h * (dn + dv) + d, row.data());
+      for (std::int64_t j = 0; j < r; ++j) out[static_cast<std::size_t>((h * r + j) * dn + d)] = row[j];
+    }
+  }
+  return out;
+}
+
+MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p) {
+  MlaWeights a;
+  if (c.q_lora_rank > 0) {
+    a.q_a_proj = ck.get(p + "q_a_proj.weight");
+    a.q_a_norm = to_f32(ck.get(p + "q_a_layernorm.weight"));
+    a.q_b_proj = ck.get(p + "q_b_proj.weight");
+  } else {
+    a.q_proj = ck.get(p + "q_proj.weight");
+  }
+  a.kv_a_proj = ck.get(p + "kv_a_proj_with_mqa.weight");
+  a.kv_a_norm = to_f32(ck.get(p + "kv_a_layernorm.weight"));
+  a.kv_b_proj = ck.get(p + "kv_b_proj.weight");
+  a.o_proj = ck.get(p + "o_proj.weight");
+  a.w_uk_t = absorb_uk(a.kv_b_proj, c);
+  return a;
+}
+
+}  // namespace
+
+ModelWeights bind_weights(const Checkpoint& ck) {
+  const Config& c = ck.config();
+  ModelWeights w;
+  w.embed = ck.get("model.embed_tokens.weight");
+  w.final_norm = to_f32(ck.get("model.norm.weight"));
+  w.lm_head = ck.has("lm_head.weight") ? ck.get("lm_head.weight") : w.embed;
+  for (std::int64_t i = 0; i < c.num_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    LayerWeights l;
+    l.input_norm = to_f32(ck.get(p + "input_layernorm.weight"));
+    l.post_norm = to_f32(ck.get(p + "post_attention_layernorm.weight"));
+    l.attn = bind_mla(ck, c, p + "self_attn.");
+    l.is_moe = c.is_moe_layer(i);
+    if (!l.is_moe) {
+      l.mlp = bind_mlp(ck, p + "mlp.");
+    } else {
+      l.moe.router = ck.get(p + "mlp.gate.weight");
+      for (std::int64_t e = 0; e < c.n_routed_experts; ++e)
+        l.moe.experts.push_back(bind_mlp(ck, p + "mlp.experts." + std::to_string(e) + "."));
+      l.moe.has_shared = c.n_shared_experts > 0;
+      if (l.moe.has_shared) l.moe.shared = bind_mlp(ck, p + "mlp.shared_experts.");
+    }
+    w.layers.push_back(std::move(l));
+  }
+  return w;
+}
+
+}  // namespace dsv2

@@ -1,0 +1,53 @@
+// The model's weights as typed views, grouped the way the paper names them. Matrices stay in
+// their stored dtype (the kernels dispatch on it); norm vectors and the absorbed MLA key matrix
+// are kept as float32 copies because they are small and used on every token.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "model/checkpoint.h"
+#include "tensor/tensor.h"
+
+namespace dsv2 {
+
+struct MlpWeights {
+  Tensor gate, up, down;  // [I, H], [I, H], [H, I]
+};
+
+struct MlaWeights {
+  Tensor q_proj;                      // [nh*dq, H] (no query LoRA)
+  Tensor q_a_proj, q_b_proj;          // [r_q, H], [nh*dq, r_q] (query LoRA)
+  std::vector<float> q_a_norm;
+  Tensor kv_a_proj;                   // [r_kv + dr, H]
+  std::vector<float> kv_a_norm;
+  Tensor kv_b_proj;                   // [nh*(dn+dv), r_kv]: per head dn rows of W_UK then dv of W_UV
+  Tensor o_proj;                      // [H, nh*dv]
+  // W_UK,h transposed for every head, [nh * r_kv, dn] float32: the absorbed query q_c = W_UK,hᵀ q.
+  std::vector<float> w_uk_t;
+};
+
+struct MoeWeights {
+  Tensor router;                      // [E, H]
+  std::vector<MlpWeights> experts;    // E routed experts of width Im
+  bool has_shared = false;
+  MlpWeights shared;                  // width Im * n_shared
+};
+
+struct LayerWeights {
+  std::vector<float> input_norm, post_norm;
+  MlaWeights attn;
+  bool is_moe = false;
+  MlpWeights mlp;                     // dense layers
+  MoeWeights moe;                     // MoE layers
+};
+
+struct ModelWeights {
+  Tensor embed;                       // [V, H]
+  std::vector<LayerWeights> layers;
+  std::vector<float> final_norm;
+  Tensor lm_head;                     // [V, H]
+};
+
+ModelWeights bind_weights(const Checkpoint& ck);
+
+}  // namespace dsv2
