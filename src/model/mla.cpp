@@ -60,8 +60,7 @@ void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPoo
       const float* src = s.q.data() + (t * d.nh + h) * d.dq;
       std::copy(src, src + d.dn, qn + t * d.dn);
     }
-    const Tensor w_uk_t{DType::F32, {d.r, d.dn}, w.w_uk_t.data() + h * d.r * d.dn};
-    matmul(w_uk_t, qn, d.T, ql + h * d.T * d.r, &pool);
+    matmul(w.uk_t[static_cast<std::size_t>(h)], qn, d.T, ql + h * d.T * d.r, &pool);
   }
 }
 
@@ -97,8 +96,7 @@ void project_output(const MlaWeights& w, const Dims& d, float* out, MlaScratch& 
   float* oh = grow(s.o_h, static_cast<std::size_t>(d.T * d.dv));
   float* o = grow(s.o, static_cast<std::size_t>(d.T * d.nh * d.dv));
   for (std::int64_t h = 0; h < d.nh; ++h) {
-    const Tensor w_uv = w.kv_b_proj.slice_rows(h * (d.dn + d.dv) + d.dn, d.dv);
-    matmul(w_uv, s.ctx.data() + h * d.T * d.r, d.T, oh, &pool);
+    matmul(w.uv[static_cast<std::size_t>(h)], s.ctx.data() + h * d.T * d.r, d.T, oh, &pool);
     for (std::int64_t t = 0; t < d.T; ++t) std::copy(oh + t * d.dv, oh + (t + 1) * d.dv, o + (t * d.nh + h) * d.dv);
   }
   matmul(w.o_proj, o, d.T, out, &pool);

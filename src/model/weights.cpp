@@ -17,18 +17,21 @@ MlpWeights bind_mlp(const Checkpoint& ck, const std::string& p) {
   return {ck.get(p + "gate_proj.weight"), ck.get(p + "up_proj.weight"), ck.get(p + "down_proj.weight")};
 }
 
-// Transposes each head's W_UK block of kv_b_proj into [r_kv, dn] rows.
-std::vector<float> absorb_uk(const Tensor& kv_b, const Config& c) {
+// Splits kv_b_proj into the absorbed form's per-head matrices. W_UV,h are row slices (views);
+// W_UK,h must be transposed, so those are float32 copies (nh * r_kv * dn values per layer).
+void absorb_kv_b(const Tensor& kv_b, const Config& c, MlaWeights& a) {
   const std::int64_t nh = c.num_heads, dn = c.qk_nope_head_dim, dv = c.v_head_dim, r = c.kv_lora_rank;
-  std::vector<float> out(static_cast<std::size_t>(nh * r * dn));
+  a.uk_t_storage.resize(static_cast<std::size_t>(nh * r * dn));
   std::vector<float> row(static_cast<std::size_t>(r));
   for (std::int64_t h = 0; h < nh; ++h) {
+    float* dst = a.uk_t_storage.data() + h * r * dn;
     for (std::int64_t d = 0; d < dn; ++d) {
       dequantize_row(kv_b, h * (dn + dv) + d, row.data());
-      for (std::int64_t j = 0; j < r; ++j) out[static_cast<std::size_t>((h * r + j) * dn + d)] = row[j];
+      for (std::int64_t j = 0; j < r; ++j) dst[j * dn + d] = row[static_cast<std::size_t>(j)];
     }
+    a.uk_t.push_back(Tensor{DType::F32, {r, dn}, dst});
+    a.uv.push_back(kv_b.slice_rows(h * (dn + dv) + dn, dv));
   }
-  return out;
 }
 
 MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p) {
@@ -42,9 +45,8 @@ MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p)
   }
   a.kv_a_proj = ck.get(p + "kv_a_proj_with_mqa.weight");
   a.kv_a_norm = to_f32(ck.get(p + "kv_a_layernorm.weight"));
-  a.kv_b_proj = ck.get(p + "kv_b_proj.weight");
   a.o_proj = ck.get(p + "o_proj.weight");
-  a.w_uk_t = absorb_uk(a.kv_b_proj, c);
+  absorb_kv_b(ck.get(p + "kv_b_proj.weight"), c, a);
   return a;
 }
 

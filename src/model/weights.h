@@ -20,10 +20,12 @@ struct MlaWeights {
   std::vector<float> q_a_norm;
   Tensor kv_a_proj;                   // [r_kv + dr, H]
   std::vector<float> kv_a_norm;
-  Tensor kv_b_proj;                   // [nh*(dn+dv), r_kv]: per head dn rows of W_UK then dv of W_UV
   Tensor o_proj;                      // [H, nh*dv]
-  // W_UK,h transposed for every head, [nh * r_kv, dn] float32: the absorbed query q_c = W_UK,hᵀ q.
-  std::vector<float> w_uk_t;
+  // The absorbed form's per-head matrices, cut from kv_b_proj [nh*(dn+dv), r_kv]:
+  // uk_t[h] = W_UK,hᵀ [r_kv, dn] gives the latent query q_c = W_UK,hᵀ q_nope;
+  // uv[h] = W_UV,h [dv, r_kv] maps the attended latent to the head's output.
+  std::vector<Tensor> uk_t, uv;
+  std::vector<float> uk_t_storage;    // owns uk_t when it had to be transposed at load
 };
 
 struct MoeWeights {
