@@ -26,7 +26,8 @@ std::int32_t fim_token(const Tokenizer& tok, const char* content) {
 std::vector<std::int32_t> fim_prompt(const Tokenizer& tok, std::string_view prefix, std::string_view suffix,
                                      bool add_bos) {
   const std::int32_t begin = fim_token(tok, kFimBegin), hole = fim_token(tok, kFimHole), end = fim_token(tok, kFimEnd);
-  // Prefix and suffix are encoded as plain text: FIM markers typed by the user stay text.
+  // Encoding the pieces separately equals encoding the concatenated string, as the reference
+  // does: added tokens split the text before pre-tokenization anyway.
   std::vector<std::int32_t> ids;
   if (add_bos && tok.bos_id() >= 0) ids.push_back(tok.bos_id());
   ids.push_back(begin);
