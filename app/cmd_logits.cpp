@@ -22,7 +22,7 @@ void run(const Options& o) {
                                       ? dsv2::parse_id_list(dsv2::read_text_file(o.ids_file), o.ids_file)
                                       : dsv2::parse_id_list(o.ids, "--ids");
   dsv2::check(!ids.empty(), "no token ids given (use --ids or --ids-file)");
-  dsv2::DeepseekV2 model(dsv2::Checkpoint::open_hf_dir(o.model), o.threads);
+  dsv2::DeepseekV2 model(dsv2::Checkpoint::open(o.model), o.threads);
   std::vector<float> logits = dsv2::sequence_logits(model, ids, o.chunk);
   std::ofstream f(o.out, std::ios::binary);
   dsv2::check(static_cast<bool>(f), o.out + ": cannot open for writing");

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "generate/sampler.h"
+#include "model/batch.h"
 
 namespace dsv2 {
 
@@ -102,7 +103,9 @@ class Engine {
   void loop();
   void admit_waiting();
   bool step();
-  void finish(Slot& slot, FinishReason reason, const std::string& error = "");
+  void apply_cancels();
+  void finish(Slot& slot, FinishReason reason, const std::string& error = "",
+              const std::string& stop_string = "");
   void emit_token(Slot& slot, std::int32_t token);
 
   DeepseekV2& model_;
@@ -110,11 +113,15 @@ class Engine {
   EngineOptions options_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::deque<std::unique_ptr<Sequence>> waiting_;
-  std::vector<std::uint64_t> cancelled_;
+  std::vector<std::uint64_t> cancelled_, pending_cancels_;
+  // Step buffers, reused so steady-state decoding allocates nothing per step.
+  std::vector<BatchRow> rows_;
+  std::vector<Slot*> fed_;
+  std::vector<float> logits_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  std::uint64_t next_id_ = 1;
+  std::uint64_t next_id_ = 1, use_counter_ = 0;
   EngineStats stats_;
   std::thread thread_;
 };

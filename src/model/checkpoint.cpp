@@ -61,6 +61,12 @@ std::unique_ptr<Checkpoint> Checkpoint::open_hf_dir(const std::string& dir) {
   return ck;
 }
 
+std::unique_ptr<Checkpoint> Checkpoint::open(const std::string& path) {
+  check(fs::exists(path), path + ": no such file or directory");
+  if (fs::is_directory(path)) return open_hf_dir(path);
+  throw Error(path + ": not a model directory (GGUF model files are not supported yet)");
+}
+
 void Checkpoint::add_file(std::unique_ptr<SafetensorsFile> file) {
   for (const auto& [name, t] : file->tensors()) {
     auto [it, inserted] = tensors_.emplace(name, t);

@@ -19,6 +19,8 @@ class Checkpoint {
   // A Hugging Face directory: config.json and model.safetensors, or sharded model-*.safetensors
   // with model.safetensors.index.json.
   static std::unique_ptr<Checkpoint> open_hf_dir(const std::string& dir);
+  // A model as users have it: a Hugging Face directory or a GGUF file.
+  static std::unique_ptr<Checkpoint> open(const std::string& path);
   ~Checkpoint();
 
   const Config& config() const { return config_; }
