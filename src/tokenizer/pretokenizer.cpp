@@ -1,5 +1,7 @@
 #include "tokenizer/pretokenizer.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
@@ -81,38 +83,71 @@ void PreTokenizer::add_byte_level(bool add_prefix_space, bool use_regex) {
   steps_.push_back(std::move(s));
 }
 
-void PreTokenizer::apply(const Step& step, const std::vector<std::string_view>& in,
-                         std::vector<std::string_view>& out, std::deque<std::string>& arena) const {
-  for (std::string_view piece : in) {
-    if (step.kind == Step::Kind::kByteLevel) {
-      // HF prepends the space to every piece that does not start with one, not only the first.
-      if (step.add_prefix_space && piece.front() != ' ') {
-        std::string& spaced = arena.emplace_back();
-        spaced.reserve(piece.size() + 1);
-        spaced += ' ';
-        spaced += piece;
-        piece = spaced;
-      }
-      if (!step.regex) {
-        out.push_back(piece);
-        continue;
-      }
+void PreTokenizer::apply(const Step& step, std::string_view piece, std::vector<std::string_view>& out,
+                         std::deque<std::string>& arena) const {
+  if (step.kind == Step::Kind::kByteLevel) {
+    // HF prepends the space to every piece that does not start with one, not only the first.
+    if (step.add_prefix_space && piece.front() != ' ') {
+      std::string& spaced = arena.emplace_back();
+      spaced.reserve(piece.size() + 1);
+      spaced += ' ';
+      spaced += piece;
+      piece = spaced;
     }
-    split_by_regex(piece, *step.regex, step.behavior, step.invert, out);
+    if (!step.regex) {
+      out.push_back(piece);
+      return;
+    }
   }
+  split_by_regex(piece, *step.regex, step.behavior, step.invert, out);
+}
+
+// Runs steps [first, end) breadth first over pieces (one step over all pieces, then the next:
+// each regex stays hot in the caches) and emits the results.
+void PreTokenizer::run_steps(std::size_t first, std::vector<std::string_view>& pieces, std::vector<std::string_view>& spare,
+                             std::deque<std::string>& arena,
+                             const std::function<void(std::string_view)>& emit) const {
+  for (std::size_t k = first; k < steps_.size(); ++k) {
+    spare.clear();
+    for (std::string_view p : pieces) apply(steps_[k], p, spare, arena);
+    pieces.swap(spare);
+  }
+  for (std::string_view p : pieces) emit(p);
+}
+
+void PreTokenizer::split(std::string_view text, std::deque<std::string>& arena,
+                         const std::function<void(std::string_view)>& emit) const {
+  if (text.empty()) return;
+  if (steps_.empty()) return emit(text);
+  // Every step works on each piece separately, so the pieces of the first step can go through
+  // the rest in batches: memory stays small for a text of any length.
+  constexpr std::size_t kBatch = 512;
+  std::vector<std::string_view> first_pieces, batch, spare;
+  apply(steps_[0], text, first_pieces, arena);
+  for (std::size_t i = 0; i < first_pieces.size(); i += kBatch) {
+    const std::size_t n = std::min(kBatch, first_pieces.size() - i);
+    batch.assign(first_pieces.begin() + static_cast<std::ptrdiff_t>(i),
+                 first_pieces.begin() + static_cast<std::ptrdiff_t>(i + n));
+    run_steps(1, batch, spare, arena, emit);
+  }
+}
+
+void PreTokenizer::split_first(std::string_view text, std::vector<std::string_view>& out,
+                               std::deque<std::string>& arena) const {
+  if (text.empty()) return;
+  if (steps_.empty()) out.push_back(text);
+  else apply(steps_[0], text, out, arena);
+}
+
+void PreTokenizer::split_rest(std::string_view first_piece, std::deque<std::string>& arena,
+                              const std::function<void(std::string_view)>& emit) const {
+  std::vector<std::string_view> pieces{first_piece}, spare;
+  run_steps(1, pieces, spare, arena, emit);
 }
 
 void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& out,
                          std::deque<std::string>& arena) const {
-  if (text.empty()) return;
-  thread_local std::vector<std::string_view> a, b;
-  a.assign(1, text);
-  for (const Step& step : steps_) {
-    b.clear();
-    apply(step, a, b, arena);
-    a.swap(b);
-  }
-  out.insert(out.end(), a.begin(), a.end());
+  split(text, arena, [&out](std::string_view piece) { out.push_back(piece); });
 }
 
 }  // namespace dsv2

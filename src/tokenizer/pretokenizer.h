@@ -5,6 +5,7 @@
 // ByteLevel's byte->char mapping is not done here: BPE works on raw bytes (see bpe.h).
 #pragma once
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,8 +31,16 @@ class PreTokenizer {
   void add_digits(bool individual_digits);
   void add_byte_level(bool add_prefix_space, bool use_regex);
 
-  // Appends the pieces of text to out. Views point into text, or into arena for pieces that
-  // had a prefix space added; arena must outlive them. Empty pieces are never produced.
+  // Calls emit(piece) for each piece of text, in order. Views point into text, or into arena
+  // for pieces that had a prefix space added. Empty pieces are never produced.
+  void split(std::string_view text, std::deque<std::string>& arena,
+             const std::function<void(std::string_view)>& emit) const;
+  // The two halves of split(): the pieces of the first step, then the rest of the steps on one
+  // of those pieces. Pieces of the first step are independent, so a caller may cache by them.
+  void split_first(std::string_view text, std::vector<std::string_view>& out, std::deque<std::string>& arena) const;
+  void split_rest(std::string_view first_piece, std::deque<std::string>& arena,
+                  const std::function<void(std::string_view)>& emit) const;
+  // The same, appending to out.
   void split(std::string_view text, std::vector<std::string_view>& out, std::deque<std::string>& arena) const;
 
  private:
@@ -43,8 +52,10 @@ class PreTokenizer {
     bool add_prefix_space = false;
   };
   void add_from_json(const nlohmann::json& j, const std::string& what);
-  void apply(const Step& step, const std::vector<std::string_view>& in, std::vector<std::string_view>& out,
+  void apply(const Step& step, std::string_view piece, std::vector<std::string_view>& out,
              std::deque<std::string>& arena) const;
+  void run_steps(std::size_t first, std::vector<std::string_view>& pieces, std::vector<std::string_view>& spare,
+                 std::deque<std::string>& arena, const std::function<void(std::string_view)>& emit) const;
 
   std::vector<Step> steps_;
 };

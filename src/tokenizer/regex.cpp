@@ -3,6 +3,9 @@
 
 #include <pcre2.h>
 
+#include <array>
+#include <cstdint>
+
 #include "util/error.h"
 
 namespace dsv2 {
@@ -19,13 +22,16 @@ std::string pcre2_message(int code) {
 
 // One match-data block per thread, shared by all patterns: only the whole-match offsets are
 // used, so one ovector pair is enough and no allocation happens per match.
+// The hot path reads a plain thread_local pointer (no TLS guard); the owner frees it at exit.
 struct ThreadMatchData {
   pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
   ~ThreadMatchData() { pcre2_match_data_free(md); }
 };
+thread_local pcre2_match_data* t_match_data = nullptr;
 pcre2_match_data* thread_match_data() {
-  thread_local ThreadMatchData data;
-  return data.md;
+  if (t_match_data) return t_match_data;
+  thread_local ThreadMatchData owner;
+  return t_match_data = owner.md;
 }
 
 // Copies a POSIX class "[:name:]" starting at p[i]; returns the index of its last byte.
@@ -43,7 +49,22 @@ std::size_t copy_posix_class(std::string_view p, std::size_t i, std::string& out
 struct Regex::Code {
   pcre2_code* code = nullptr;
   bool jit = false;
+  // Bytes a match can start with (PCRE2's own start bitmap), when PCRE2 computed one. Pieces
+  // with none of them are rejected by a byte scan instead of a library call: most pieces fail
+  // most Split patterns, and the call overhead dominates for short pieces.
+  bool prefilter = false;
+  std::array<bool, 256> first{};
   ~Code() { pcre2_code_free(code); }
+
+  void read_start_bitmap() {
+    std::uint32_t min_length = 0;
+    const std::uint8_t* bitmap = nullptr;
+    if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &min_length) != 0 || min_length == 0) return;
+    if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &bitmap) != 0 || bitmap == nullptr) return;
+    for (int b = 0; b < 256; ++b) first[b] = (bitmap[b / 8] >> (b % 8)) & 1;
+    for (int b = 0x80; b < 0xC0; ++b) first[b] = false;  // never stop inside a character
+    prefilter = true;
+  }
 };
 
 std::string Regex::rewrite_for_pcre2(std::string_view p) {
@@ -94,6 +115,7 @@ Regex::Regex(std::string_view pattern, const std::string& what, bool literal)
                 std::to_string(err_offset));
   }
   code_->jit = pcre2_jit_compile(code_->code, PCRE2_JIT_COMPLETE) == 0;
+  code_->read_start_bitmap();
 }
 
 Regex::Regex(Regex&&) noexcept = default;
@@ -102,6 +124,10 @@ Regex::~Regex() = default;
 
 bool Regex::find(std::string_view subject, std::size_t start, std::size_t* match_begin,
                  std::size_t* match_end) const {
+  if (code_->prefilter) {
+    while (start < subject.size() && !code_->first[static_cast<unsigned char>(subject[start])]) ++start;
+    if (start >= subject.size()) return false;  // min length > 0: no match can start at the end
+  }
   pcre2_match_data* md = thread_match_data();
   auto s = reinterpret_cast<PCRE2_SPTR>(subject.data());
   int rc = code_->jit ? pcre2_jit_match(code_->code, s, subject.size(), start, 0, md, nullptr)

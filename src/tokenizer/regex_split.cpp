@@ -75,10 +75,31 @@ void merge_contiguous(std::vector<Span>& spans) {
   }
   spans.swap(acc);
 }
+
+// The common case (Isolated, not inverted) without the intermediate span list.
+void split_isolated(std::string_view piece, const Regex& re, std::vector<std::string_view>& out) {
+  std::size_t last_end = 0, prev = 0, s = 0, e = 0;
+  bool have_last_match = false;
+  std::size_t last_match_end = 0;
+  while (last_end <= piece.size() && re.find(piece, last_end, &s, &e)) {
+    if (s == e && have_last_match && last_match_end == e) {
+      last_end += char_length_at(piece, last_end);
+      continue;
+    }
+    last_end = e;
+    have_last_match = true;
+    last_match_end = e;
+    if (prev != s) out.push_back(piece.substr(prev, s - prev));
+    if (e != s) out.push_back(piece.substr(s, e - s));
+    prev = e;
+  }
+  if (prev != piece.size()) out.push_back(piece.substr(prev));
+}
 }  // namespace
 
 void split_by_regex(std::string_view piece, const Regex& re, SplitBehavior behavior, bool invert,
                     std::vector<std::string_view>& out) {
+  if (behavior == SplitBehavior::Isolated && !invert) return split_isolated(piece, re, out);
   thread_local std::vector<Span> spans;
   spans.clear();
   find_spans(piece, re, invert, spans);

@@ -50,32 +50,59 @@ std::optional<std::int32_t> Tokenizer::find_added_token(std::string_view content
   return parts_.added.find(content);
 }
 
+namespace {
+// Pieces are short (a few bytes): FNV-1a beats the general-purpose string hash here.
+struct PieceHash {
+  std::size_t operator()(std::string_view s) const noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    return static_cast<std::size_t>(h);
+  }
+};
+}  // namespace
+
 // Pre-tokenizes text and BPE-encodes each piece. Code and prose repeat the same pieces a lot,
 // so each call remembers where a piece's ids were first written and copies them from there.
 void Tokenizer::encode_text(std::string_view text, std::vector<std::int32_t>& out) const {
   std::vector<AddedTokens::Segment> segments;
   parts_.added.split(text, segments);
   std::deque<std::string> arena;
-  std::vector<std::string_view> pieces;
-  std::unordered_map<std::string_view, std::pair<std::size_t, std::size_t>> seen;
+  std::unordered_map<std::string_view, std::pair<std::size_t, std::size_t>, PieceHash> seen;
+  seen.reserve(4096);
+  auto encode_piece = [&](std::string_view piece) {
+    auto [it, fresh] = seen.try_emplace(piece, out.size(), 0);
+    if (!fresh) {
+      auto [first, count] = it->second;
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::int32_t id = out[first + k];  // copy: push_back may reallocate
+        out.push_back(id);
+      }
+      return;
+    }
+    parts_.bpe->encode(piece, out);
+    it->second.second = out.size() - it->second.first;
+  };
+  // Lines (or whatever the first step cuts) repeat too, so they are cached the same way.
+  std::unordered_map<std::string_view, std::pair<std::size_t, std::size_t>, PieceHash> seen_first;
+  std::vector<std::string_view> first_pieces;
   for (const auto& seg : segments) {
     if (seg.id >= 0) {
       out.push_back(seg.id);
       continue;
     }
-    pieces.clear();
-    parts_.pre.split(seg.text, pieces, arena);
-    for (std::string_view piece : pieces) {
-      auto [it, fresh] = seen.try_emplace(piece, out.size(), 0);
+    first_pieces.clear();
+    parts_.pre.split_first(seg.text, first_pieces, arena);
+    for (std::string_view fp : first_pieces) {
+      auto [it, fresh] = seen_first.try_emplace(fp, out.size(), 0);
       if (!fresh) {
         auto [first, count] = it->second;
         for (std::size_t k = 0; k < count; ++k) {
-          const std::int32_t id = out[first + k];  // copy: push_back may reallocate
+          const std::int32_t id = out[first + k];
           out.push_back(id);
         }
         continue;
       }
-      parts_.bpe->encode(piece, out);
+      parts_.pre.split_rest(fp, arena, encode_piece);
       it->second.second = out.size() - it->second.first;
     }
   }
