@@ -1,61 +1,102 @@
 #include "kernels/matmul.h"
 
 #include <cstring>
-#include <vector>
+#include <memory>
+#include <string>
 
+#include "kernels/kernels.h"
 #include "kernels/thread_pool.h"
 #include "util/error.h"
 
 namespace dsv2 {
 
-void dequantize_row(const Tensor& w, std::int64_t r, float* out) {
-  const std::int64_t n = w.cols();
-  const std::uint8_t* p = w.row(r);
-  switch (w.dtype) {
-    case DType::F32:
-      std::memcpy(out, p, static_cast<std::size_t>(n) * 4);
-      return;
-    case DType::BF16: {
-      const auto* h = reinterpret_cast<const std::uint16_t*>(p);
-      for (std::int64_t i = 0; i < n; ++i) out[i] = bf16_to_f32(h[i]);
-      return;
-    }
-    case DType::F16: {
-      const auto* h = reinterpret_cast<const std::uint16_t*>(p);
-      for (std::int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(h[i]);
-      return;
-    }
-    default:
-      throw Error(std::string("dequantize_row: unsupported dtype ") + std::string(dtype_name(w.dtype)));
+using kernels::ActFormat;
+
+namespace {
+
+// Activation rows per pass over a weight tile: 64 rows of 2048 int8 values (~150 KB) stay in
+// L2 while a tile of weight rows, in L1, meets each of them.
+constexpr std::int64_t kRowChunk = 64;
+
+// A 64-byte aligned buffer per calling thread that only grows, so steady-state matmuls do not
+// allocate.
+std::uint8_t* scratch(std::size_t bytes) {
+  thread_local std::unique_ptr<std::uint8_t[]> buf;
+  thread_local std::size_t cap = 0;
+  if (bytes + 64 > cap) {
+    cap = (bytes + 64) * 3 / 2;
+    buf = std::make_unique<std::uint8_t[]>(cap);
+  }
+  const auto addr = reinterpret_cast<std::uintptr_t>(buf.get());
+  return buf.get() + ((64 - addr % 64) % 64);
+}
+
+struct MatmulJob {
+  const Tensor* w;
+  const float* x;
+  std::int64_t rows;
+  float* y;
+  kernels::QuantizeActFn quantize;
+  kernels::GemmFn gemm;
+  const std::uint8_t* xq;
+  std::size_t xs;  // bytes per activation row
+};
+
+void quantize_x(const MatmulJob& job, std::uint8_t* dst, std::int64_t r0, std::int64_t r1) {
+  const std::int64_t in = job.w->cols();
+  for (std::int64_t r = r0; r < r1; ++r)
+    job.quantize(job.x + r * in, in, dst + static_cast<std::size_t>(r) * job.xs);
+}
+
+void gemm_rows(const MatmulJob& job, std::int64_t o0, std::int64_t o1) {
+  const Tensor& w = *job.w;
+  for (std::int64_t r0 = 0; r0 < job.rows; r0 += kRowChunk) {
+    const std::int64_t nx = job.rows - r0 < kRowChunk ? job.rows - r0 : kRowChunk;
+    job.gemm({w.cols(), w.row(o0), w.row_stride(), o1 - o0, job.xq + static_cast<std::size_t>(r0) * job.xs,
+              job.xs, nx, job.y + r0 * w.rows() + o0, w.rows()});
   }
 }
 
-static float dot_f32(const float* a, const float* b, std::int64_t n) {
-  float s = 0.0f;
-  for (std::int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
+}  // namespace
 
 void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y, ThreadPool* pool) {
-  const std::int64_t out = w.rows(), in = w.cols();
-  auto work = [&](std::int64_t o0, std::int64_t o1, int) {
-    std::vector<float> wrow(static_cast<std::size_t>(in));
-    for (std::int64_t o = o0; o < o1; ++o) {
-      const float* wr;
-      if (w.dtype == DType::F32) {
-        wr = reinterpret_cast<const float*>(w.row(o));
-      } else {
-        dequantize_row(w, o, wrow.data());
-        wr = wrow.data();
-      }
-      for (std::int64_t r = 0; r < rows; ++r) y[r * out + o] = dot_f32(wr, x + r * in, in);
-    }
-  };
-  if (pool) {
-    pool->parallel_for(out, work);
+  const kernels::KernelSet& ks = kernels::active_kernels();
+  const kernels::TypeKernels& tk = ks.of(w.dtype);
+  const std::int64_t in = w.cols();
+  check(tk.gemm != nullptr, std::string("matmul: unsupported weight dtype ") + std::string(dtype_name(w.dtype)));
+  check(in % dtype_info(w.dtype).block_size == 0, "matmul: columns not a multiple of the block size");
+  if (rows <= 0) return;
+
+  MatmulJob job{&w, x, rows, y, ks.quantize_act[static_cast<int>(tk.act)], tk.gemm, nullptr, 0};
+  if (tk.act == ActFormat::F32) {
+    job.xq = reinterpret_cast<const std::uint8_t*>(x);
+    job.xs = static_cast<std::size_t>(in) * sizeof(float);
   } else {
-    work(0, out, 0);
+    job.xs = kernels::act_row_bytes(tk.act, in);
+    std::uint8_t* xq = scratch(static_cast<std::size_t>(rows) * job.xs);
+    job.xq = xq;
+    if (pool != nullptr && rows > 1) {
+      pool->parallel_for(rows, [&job, xq](std::int64_t r0, std::int64_t r1, int) { quantize_x(job, xq, r0, r1); });
+    } else {
+      quantize_x(job, xq, 0, rows);
+    }
   }
+  if (pool != nullptr) {
+    pool->parallel_for(w.rows(), [&job](std::int64_t o0, std::int64_t o1, int) { gemm_rows(job, o0, o1); });
+  } else {
+    gemm_rows(job, 0, w.rows());
+  }
+}
+
+void dequantize_row(const Tensor& w, std::int64_t r, float* out) {
+  kernels::dequantize_row(w.dtype, w.row(r), w.cols(), out);
+}
+
+void quantize_rows(DType t, const float* src, std::int64_t rows, std::int64_t cols, void* dst) {
+  check(cols % dtype_info(t).block_size == 0, "quantize_rows: columns not a multiple of the block size");
+  auto* out = static_cast<std::uint8_t*>(dst);
+  for (std::int64_t r = 0; r < rows; ++r)
+    kernels::quantize_row(t, src + r * cols, cols, out + static_cast<std::size_t>(r) * row_bytes(t, cols));
 }
 
 }  // namespace dsv2

@@ -1,0 +1,32 @@
+// Internal: helpers shared by the *_avx2.cpp files only. Static, so no copy built with these
+// -m flags can stand in for a same-named function elsewhere.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace dsv2::kernels::avx2 {
+
+static inline float f16(std::uint16_t h) { return _cvtsh_ss(h); }
+
+static inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+static inline std::int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Sum of unsigned a times signed b over each group of 4 bytes (a <= 127 or b small enough that
+// the int16 pair sums of vpmaddubsw cannot saturate).
+static inline __m256i dot_u8i8(__m256i a, __m256i b) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
+}
+
+}  // namespace dsv2::kernels::avx2

@@ -1,0 +1,33 @@
+// Internal: helpers shared by the *_avx512.cpp files only. Static, so no copy built with these
+// -m flags can stand in for a same-named function elsewhere.
+#pragma once
+// GCC 12's AVX-512 headers seed casts and reductions with _mm512_undefined_*(), which its
+// -Wuninitialized flags falsely (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace dsv2::kernels::avx512 {
+
+// [a x 8, b x 8]: the scales of two 32-value blocks, one per 256-bit half.
+static inline __m512 splat2(float a, float b) {
+  return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
+}
+static inline __m512 splat2_f16(std::uint16_t a, std::uint16_t b) {
+  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(a | (static_cast<unsigned>(b) << 16))));
+  return _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                               _mm512_castps128_ps512(f));
+}
+static inline float f16(std::uint16_t h) { return _cvtsh_ss(h); }
+
+static inline __m512i load2x256(const void* a, const void* b) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(a))),
+                            _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);
+}
+
+}  // namespace dsv2::kernels::avx512

@@ -1,0 +1,108 @@
+// Block layouts of the quantized weight types, bit-compatible with GGUF (ggml), and of the 8-bit
+// activation formats the integer dot products consume. Scales marked f16 are IEEE half floats.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace dsv2::kernels {
+
+constexpr int kQK = 32;    // values per Q8_0 / Q4_0 block
+constexpr int kQKK = 256;  // values per K-quant super-block
+
+// x = d * q
+struct BlockQ8_0 {
+  std::uint16_t d;  // f16
+  std::int8_t qs[kQK];
+};
+// x = d * (q - 8); qs[j] holds value j in its low nibble and value j + 16 in its high nibble.
+struct BlockQ4_0 {
+  std::uint16_t d;  // f16
+  std::uint8_t qs[kQK / 2];
+};
+// 8 sub-blocks of 32: x = d * sc[j] * q - dmin * m[j], q in [0, 15]; sc/m are 6-bit, packed in
+// scales[12] (see unpack_scales_k4). qs holds 4 chunks of 64 values: byte l of chunk c has value
+// 64c + l in its low nibble and 64c + 32 + l in its high nibble.
+struct BlockQ4K {
+  std::uint16_t d, dmin;  // f16
+  std::uint8_t scales[12];
+  std::uint8_t qs[kQKK / 2];
+};
+// As Q4_K with q in [0, 31]: bit 4 of value 64c + l is bit 2c of qh[l], of 64c + 32 + l bit 2c+1.
+struct BlockQ5K {
+  std::uint16_t d, dmin;  // f16
+  std::uint8_t scales[12];
+  std::uint8_t qh[kQKK / 8];
+  std::uint8_t qs[kQKK / 2];
+};
+// 16 sub-blocks of 16: x = d * scales[j] * (q - 32), q in [0, 63]. Per half (128 values) h, with
+// l in [0, 32): value 128h + 32k + l has low nibble from ql[64h + l + 32(k & 1)] (low nibble for
+// k < 2, high for k >= 2) and its top 2 bits from bits 2k, 2k+1 of qh[32h + l].
+struct BlockQ6K {
+  std::uint8_t ql[kQKK / 2];
+  std::uint8_t qh[kQKK / 4];
+  std::int8_t scales[kQKK / 16];
+  std::uint16_t d;  // f16
+};
+
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18);
+static_assert(sizeof(BlockQ4K) == 144 && sizeof(BlockQ5K) == 176 && sizeof(BlockQ6K) == 210);
+
+// The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block: the first four
+// pairs sit in the low 6 bits of bytes 0-3 / 4-7; the last four use bytes 8-11 (low / high
+// nibble) plus the top 2 bits of bytes 0-3 / 4-7.
+static inline void unpack_scale_min_k4(const std::uint8_t* s, int j, std::uint8_t* sc, std::uint8_t* m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = static_cast<std::uint8_t>((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
+    *m = static_cast<std::uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+  }
+}
+
+// ---- activation formats ----------------------------------------------------------------------
+// A row of activations is converted once per matmul into the format the weight type's kernels
+// read. Q8 rows keep the int8 values contiguous (SIMD loads span blocks), then the per-block
+// float scales, then per-block integer sums (weights with an offset, like Q4_0's "- 8", subtract
+// offset * sum instead of re-centring every weight).
+enum class ActFormat : std::uint8_t { F32, BF16, Q8_0, Q8_K, Count };
+
+// Q8_K: one per 256 values; x = d * q, q in [-127, 127]; bsums[k] = sum of qs[16k .. 16k+15].
+struct BlockQ8K {
+  float d;
+  std::int16_t bsums[kQKK / 16];
+  std::int8_t qs[kQKK];
+};
+
+struct ActQ8_0Row {  // views into one Q8_0 activation row of n values
+  const std::int8_t* qs;
+  const float* d;
+  const std::int32_t* sum;
+};
+static inline std::size_t act_q8_0_body_bytes(std::int64_t n) {
+  return static_cast<std::size_t>(n) + static_cast<std::size_t>(n / kQK) * 8;
+}
+static inline ActQ8_0Row act_q8_0_row(const void* p, std::int64_t n) {
+  const auto* b = static_cast<const std::uint8_t*>(p);
+  return {reinterpret_cast<const std::int8_t*>(b), reinterpret_cast<const float*>(b + n),
+          reinterpret_cast<const std::int32_t*>(b + n + (n / kQK) * 4)};
+}
+
+// The 6-bit scales (sc) and mins (m) of all 8 sub-blocks as 8 bytes each, by whole-word bit
+// moves (the SIMD kernels' version of unpack_scale_min_k4).
+static inline void unpack_scales_k4_u64(const std::uint8_t* s, std::uint64_t* sc, std::uint64_t* m) {
+  std::uint32_t u0, u1, u2;
+  std::memcpy(&u0, s, 4);
+  std::memcpy(&u1, s + 4, 4);
+  std::memcpy(&u2, s + 8, 4);
+  const std::uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
+  const std::uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
+  *sc = (u0 & 0x3f3f3f3fu) | (static_cast<std::uint64_t>(sc_hi) << 32);
+  *m = (u1 & 0x3f3f3f3fu) | (static_cast<std::uint64_t>(m_hi) << 32);
+}
+
+// Bytes of one activation row of n values, padded to 64 so rows stay cache-line aligned.
+std::size_t act_row_bytes(ActFormat f, std::int64_t n);
+
+}  // namespace dsv2::kernels

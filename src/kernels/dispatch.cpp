@@ -1,0 +1,140 @@
+// Builds one KernelSet per ISA level and picks the active one from the CPU's features.
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "kernels/isa_impl.h"
+#include "kernels/quant_impl.h"
+#include "util/error.h"
+
+namespace dsv2::kernels {
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+    case Isa::Count: break;
+  }
+  return "?";
+}
+
+bool isa_supported(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
+    case Isa::Avx512:
+      return isa_supported(Isa::Avx2) && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni") &&
+             __builtin_cpu_supports("avx512bf16");
+    case Isa::Count: break;
+  }
+  return false;
+}
+
+static Isa detect_isa() {
+  Isa best = Isa::Scalar;
+  for (Isa i : {Isa::Avx2, Isa::Avx512})
+    if (isa_supported(i)) best = i;
+  if (const char* env = std::getenv("DSV2_ISA"); env != nullptr && *env != '\0') {
+    for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+      if (std::strcmp(env, isa_name(i)) == 0) return i < best ? i : best;  // only ever lowers
+    }
+    throw Error(std::string("DSV2_ISA: unknown level '") + env + "' (scalar, avx2, avx512)");
+  }
+  return best;
+}
+
+Isa active_isa() {
+  static const Isa isa = detect_isa();
+  return isa;
+}
+
+template <class Fns>
+static KernelSet make_set(Isa isa) {
+  KernelSet s;
+  s.isa = isa;
+  auto act = [&](ActFormat f, QuantizeActFn fn) { s.quantize_act[static_cast<int>(f)] = fn; };
+  auto type = [&](DType t, ActFormat f, GemmFn fn) { s.type[static_cast<int>(t)] = {f, fn}; };
+  act(ActFormat::BF16, Fns::quantize_act_bf16);
+  act(ActFormat::Q8_0, Fns::quantize_act_q8_0);
+  act(ActFormat::Q8_K, Fns::quantize_act_q8_k);
+  type(DType::F32, ActFormat::F32, Fns::gemm_f32);
+  type(DType::F16, ActFormat::F32, Fns::gemm_f16);
+  type(DType::BF16, ActFormat::BF16, Fns::gemm_bf16);
+  type(DType::Q8_0, ActFormat::Q8_0, Fns::gemm_q8_0);
+  type(DType::Q4_0, ActFormat::Q8_0, Fns::gemm_q4_0);
+  type(DType::Q4_K, ActFormat::Q8_K, Fns::gemm_q4_k);
+  type(DType::Q5_K, ActFormat::Q8_K, Fns::gemm_q5_k);
+  type(DType::Q6_K, ActFormat::Q8_K, Fns::gemm_q6_k);
+  return s;
+}
+
+#define DSV2_ISA_FNS(ns)                                            \
+  struct ns##_fns {                                                 \
+    static constexpr auto quantize_act_bf16 = ns::quantize_act_bf16; \
+    static constexpr auto quantize_act_q8_0 = ns::quantize_act_q8_0; \
+    static constexpr auto quantize_act_q8_k = ns::quantize_act_q8_k; \
+    static constexpr auto gemm_f32 = ns::gemm_f32;                  \
+    static constexpr auto gemm_f16 = ns::gemm_f16;                  \
+    static constexpr auto gemm_bf16 = ns::gemm_bf16;                \
+    static constexpr auto gemm_q8_0 = ns::gemm_q8_0;                \
+    static constexpr auto gemm_q4_0 = ns::gemm_q4_0;                \
+    static constexpr auto gemm_q4_k = ns::gemm_q4_k;                \
+    static constexpr auto gemm_q5_k = ns::gemm_q5_k;                \
+    static constexpr auto gemm_q6_k = ns::gemm_q6_k;                \
+  };
+DSV2_ISA_FNS(scalar)
+DSV2_ISA_FNS(avx2)
+DSV2_ISA_FNS(avx512)
+#undef DSV2_ISA_FNS
+
+const KernelSet& kernel_set(Isa isa) {
+  static const KernelSet sets[] = {make_set<scalar_fns>(Isa::Scalar), make_set<avx2_fns>(Isa::Avx2),
+                                   make_set<avx512_fns>(Isa::Avx512)};
+  if (!isa_supported(isa)) throw Error(std::string("kernel_set: CPU lacks ") + isa_name(isa));
+  return sets[static_cast<int>(isa)];
+}
+
+void quantize_row(DType t, const float* src, std::int64_t n, void* dst) {
+  switch (t) {
+    case DType::F32: std::memcpy(dst, src, static_cast<std::size_t>(n) * 4); return;
+    case DType::F16:
+    case DType::BF16: {
+      auto* h = static_cast<std::uint16_t*>(dst);
+      for (std::int64_t i = 0; i < n; ++i) h[i] = t == DType::F16 ? f32_to_f16(src[i]) : f32_to_bf16(src[i]);
+      return;
+    }
+    case DType::Q8_0: quantize_row_q8_0(src, n, dst); return;
+    case DType::Q4_0: quantize_row_q4_0(src, n, dst); return;
+    case DType::Q4_K: quantize_row_q4_k(src, n, dst); return;
+    case DType::Q5_K: quantize_row_q5_k(src, n, dst); return;
+    case DType::Q6_K: quantize_row_q6_k(src, n, dst); return;
+    default: break;
+  }
+  throw Error(std::string("quantize_row: unsupported dtype ") + std::string(dtype_name(t)));
+}
+
+void dequantize_row(DType t, const void* src, std::int64_t n, float* dst) {
+  switch (t) {
+    case DType::F32: std::memcpy(dst, src, static_cast<std::size_t>(n) * 4); return;
+    case DType::F16:
+    case DType::BF16: {
+      const auto* h = static_cast<const std::uint16_t*>(src);
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = t == DType::F16 ? f16_to_f32(h[i]) : bf16_to_f32(h[i]);
+      return;
+    }
+    case DType::Q8_0: dequantize_row_q8_0(src, n, dst); return;
+    case DType::Q4_0: dequantize_row_q4_0(src, n, dst); return;
+    case DType::Q4_K: dequantize_row_q4_k(src, n, dst); return;
+    case DType::Q5_K: dequantize_row_q5_k(src, n, dst); return;
+    case DType::Q6_K: dequantize_row_q6_k(src, n, dst); return;
+    default: break;
+  }
+  throw Error(std::string("dequantize_row: unsupported dtype ") + std::string(dtype_name(t)));
+}
+
+}  // namespace dsv2::kernels

@@ -1,0 +1,52 @@
+// The kernel table: for every weight DType, how activations are converted and which function
+// computes dot products of weight rows with activation rows, per instruction-set level. The
+// best level the CPU supports is picked once at start-up; env DSV2_ISA=scalar|avx2|avx512 caps it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/blocks.h"
+#include "tensor/dtype.h"
+
+namespace dsv2::kernels {
+
+enum class Isa : std::uint8_t { Scalar, Avx2, Avx512, Count };
+const char* isa_name(Isa isa);
+
+// y[j * ldy + i] = dot(weight row i, activation row j) for i < nw, j < nx; n values per row.
+struct GemmArgs {
+  std::int64_t n;
+  const std::uint8_t* w;
+  std::size_t w_stride;
+  std::int64_t nw;
+  const std::uint8_t* x;
+  std::size_t x_stride;
+  std::int64_t nx;
+  float* y;
+  std::int64_t ldy;
+};
+using GemmFn = void (*)(const GemmArgs&);
+using QuantizeActFn = void (*)(const float* x, std::int64_t n, void* dst);
+
+struct TypeKernels {
+  ActFormat act = ActFormat::F32;
+  GemmFn gemm = nullptr;  // nullptr: the dtype has no matmul kernel (I32, I64)
+};
+
+struct KernelSet {
+  Isa isa = Isa::Scalar;
+  QuantizeActFn quantize_act[static_cast<int>(ActFormat::Count)] = {};
+  TypeKernels type[16] = {};
+  const TypeKernels& of(DType t) const { return type[static_cast<int>(t)]; }
+};
+
+bool isa_supported(Isa isa);     // CPU (and build) can run it
+Isa active_isa();                // best supported, capped by DSV2_ISA; fixed after the first call
+const KernelSet& kernel_set(Isa isa);  // isa must be supported
+inline const KernelSet& active_kernels() { return kernel_set(active_isa()); }
+
+// Weight rows: float -> blocks (reference quantizers, used by converters and tests) and back.
+void quantize_row(DType t, const float* src, std::int64_t n, void* dst);
+void dequantize_row(DType t, const void* src, std::int64_t n, float* dst);
+
+}  // namespace dsv2::kernels

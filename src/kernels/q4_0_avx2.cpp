@@ -1,0 +1,50 @@
+// AVX2 kernel for Q4_0 weights x Q8_0 activations: nibbles are unsigned bytes for vpmaddubsw;
+// the "- 8" offset is -8 * (activation block sum), added to lane 0 of the block's int32 sums.
+#include <immintrin.h>
+
+#include "kernels/avx2_util.h"
+#include "kernels/isa_impl.h"
+#include "kernels/tile.h"
+
+namespace dsv2::kernels::avx2 {
+
+namespace {
+
+struct Q4_0Kernel {
+  static constexpr int kW = 2, kX = 4;
+  template <int W, int X>
+  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    const BlockQ4_0* w[W];
+    ActQ8_0Row x[X];
+    for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const BlockQ4_0*>(a.w + (i0 + r) * a.w_stride);
+    for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n);
+    __m256 acc[W][X];
+    for (int r = 0; r < W; ++r)
+      for (int c = 0; c < X; ++c) acc[r][c] = _mm256_setzero_ps();
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    for (std::int64_t b = 0; b < a.n / kQK; ++b) {
+      __m256i xq[X], seed[X];
+      for (int c = 0; c < X; ++c) {
+        xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].qs + b * kQK));
+        seed[c] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(-8 * x[c].sum[b]));
+      }
+      for (int r = 0; r < W; ++r) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].qs));
+        const __m256i wq = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
+        const float wd = f16(w[r][b].d);
+        for (int c = 0; c < X; ++c) {
+          const __m256i s = _mm256_add_epi32(dot_u8i8(wq, xq[c]), seed[c]);
+          acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(wd * x[c].d[b]), acc[r][c]);
+        }
+      }
+    }
+    for (int r = 0; r < W; ++r)
+      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = hsum(acc[r][c]);
+  }
+};
+
+}  // namespace
+
+void gemm_q4_0(const GemmArgs& args) { gemm_tiled<Q4_0Kernel>(args); }
+
+}  // namespace dsv2::kernels::avx2

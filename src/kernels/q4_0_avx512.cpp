@@ -1,0 +1,69 @@
+// AVX-512 VNNI kernel for Q4_0 weights x Q8_0 activations. Nibbles are used as unsigned bytes
+// in vpdpbusd; the "- 8" offset becomes -8 * (activation block sum), which seeds lane 0 of each
+// block's accumulator, so there is one vpdpbusd per pair of blocks per (weight row, act row).
+#include "kernels/avx512_util.h"
+#include "kernels/isa_impl.h"
+#include "kernels/tile.h"
+
+namespace dsv2::kernels::avx512 {
+
+namespace {
+
+// Two blocks' nibbles as 64 bytes in value order: [A 0-15, A 16-31, B 0-15, B 16-31].
+inline __m512i unpack_pair(const BlockQ4_0& a, const BlockQ4_0& b) {
+  const __m256i v = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)), 1);
+  // 128-bit lanes [A, A, B, B]; shift the copies holding high nibbles (lanes 1 and 3) by 4.
+  const __m512i dup = _mm512_shuffle_i64x2(_mm512_castsi256_si512(v), _mm512_castsi256_si512(v), 0x50);
+  const __m512i sh = _mm512_srlv_epi64(dup, _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0));
+  return _mm512_and_si512(sh, _mm512_set1_epi8(0x0F));
+}
+
+struct Q4_0Kernel {
+  static constexpr int kW = 4, kX = 4;
+
+  template <int W, int X>
+  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    const std::int64_t nb = a.n / kQK;
+    const BlockQ4_0* w[W];
+    ActQ8_0Row x[X];
+    for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const BlockQ4_0*>(a.w + (i0 + r) * a.w_stride);
+    for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n);
+    __m512 acc[W][X];
+    for (int r = 0; r < W; ++r)
+      for (int c = 0; c < X; ++c) acc[r][c] = _mm512_setzero_ps();
+    const __m512i lane0_of_halves = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    for (std::int64_t b = 0; b < nb; b += 2) {
+      const bool pair = b + 1 < nb;
+      __m512i xq[X], seed[X];
+      __m512 xd[X];
+      for (int c = 0; c < X; ++c) {
+        xq[c] = pair ? _mm512_loadu_si512(x[c].qs + b * kQK)
+                     : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].qs + b * kQK)));
+        xd[c] = splat2(x[c].d[b], pair ? x[c].d[b + 1] : 0.0f);
+        const __m512i sums = _mm512_castsi128_si512(_mm_set_epi32(0, 0, pair ? x[c].sum[b + 1] : 0, x[c].sum[b]));
+        // -8 * sum in lanes 0 and 8, zero elsewhere
+        seed[c] = _mm512_maskz_permutexvar_epi32(0x0101, lane0_of_halves, _mm512_slli_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), sums), 3));
+      }
+      for (int r = 0; r < W; ++r) {
+        const BlockQ4_0& lo = w[r][b];
+        const BlockQ4_0& hi = pair ? w[r][b + 1] : w[r][b];
+        const __m512i wq = unpack_pair(lo, hi);
+        const __m512 wd = splat2_f16(lo.d, hi.d);
+        for (int c = 0; c < X; ++c) {
+          const __m512i s = _mm512_dpbusd_epi32(seed[c], wq, xq[c]);
+          acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(wd, xd[c]), acc[r][c]);
+        }
+      }
+    }
+    for (int r = 0; r < W; ++r)
+      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
+  }
+};
+
+}  // namespace
+
+void gemm_q4_0(const GemmArgs& args) { gemm_tiled<Q4_0Kernel>(args); }
+
+}  // namespace dsv2::kernels::avx512

@@ -1,0 +1,47 @@
+// Internal: drives a register-tiled micro-kernel over a GemmArgs problem. K supplies kW x kX, the
+// largest tile (weight rows x activation rows), and micro<W, X>(args, i, j) for any W <= kW,
+// X <= kX; edge tiles use the smaller instantiations. Instantiate only with K from an ISA file's
+// anonymous namespace so each instantiation is private to its translation unit.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "kernels/kernels.h"
+
+namespace dsv2::kernels {
+
+template <class K, int W, int X>
+void call_micro(const GemmArgs& a, std::int64_t i, std::int64_t j) {
+  K::template micro<W, X>(a, i, j);
+}
+
+template <class K, std::size_t... I>
+constexpr auto micro_table(std::index_sequence<I...>) {
+  using Fn = void (*)(const GemmArgs&, std::int64_t, std::int64_t);
+  return std::array<Fn, sizeof...(I)>{&call_micro<K, int(I / K::kX) + 1, int(I % K::kX) + 1>...};
+}
+
+// Weight tile outer, activation rows inner: a tile of kW weight rows stays in L1 while it meets
+// every activation row, so weights are read from memory once per call.
+template <class K>
+void gemm_tiled(const GemmArgs& a) {
+  static constexpr auto table = micro_table<K>(std::make_index_sequence<K::kW * K::kX>{});
+  for (std::int64_t i = 0; i < a.nw; i += K::kW) {
+    const std::int64_t w = a.nw - i < K::kW ? a.nw - i : K::kW;
+    for (std::int64_t j = 0; j < a.nx; j += K::kX) {
+      const std::int64_t x = a.nx - j < K::kX ? a.nx - j : K::kX;
+      table[static_cast<std::size_t>((w - 1) * K::kX + (x - 1))](a, i, j);
+    }
+  }
+}
+
+// Reference driver: one dot product per (weight row, activation row) pair.
+template <float (*Dot)(std::int64_t n, const std::uint8_t* w, const std::uint8_t* x)>
+void gemm_pairs(const GemmArgs& a) {
+  for (std::int64_t j = 0; j < a.nx; ++j)
+    for (std::int64_t i = 0; i < a.nw; ++i)
+      a.y[j * a.ldy + i] = Dot(a.n, a.w + i * a.w_stride, a.x + j * a.x_stride);
+}
+
+}  // namespace dsv2::kernels
