@@ -36,6 +36,7 @@ std::int64_t unix_now() {
 std::shared_ptr<Generation> Generation::start(ServerContext& ctx, GenerationRequest request) {
   if (ctx.is_draining()) throw HttpError(503, "the server is shutting down");
   auto gen = std::make_shared<Generation>(ctx);
+  gen->prompt_only_ = request.max_tokens == 0;
   std::uint64_t id = 0;
   try {
     // The callback owns a reference: the engine may report after the HTTP side has gone.
@@ -55,7 +56,14 @@ Generation::~Generation() = default;
 
 bool Generation::on_event(const GenerationEvent& event) {
   std::lock_guard lock(mu_);
+  if (prompt_only_ && !event.done) return false;  // the one sampled token is not wanted
   events_.push_back(event);
+  if (prompt_only_ && !cancelled_) {
+    GenerationEvent& last = events_.back();
+    last.text.clear();
+    last.finish = FinishReason::Length;
+    last.usage.completion_tokens = 0;
+  }
   if (event.done) {
     finished_ = true;
     if (id_ != 0) ctx_.active.remove(id_);

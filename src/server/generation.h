@@ -36,6 +36,9 @@ class Generation {
  public:
   // Submits to the engine. Throws HttpError: 400 when the engine rejects the request, 503 when
   // its queue is full or the server is shutting down.
+  // max_tokens == 0 asks for the prompt to be processed (and cached) without output: the
+  // engine always samples one token, so that one is dropped and the request reported as ended
+  // by its length limit.
   static std::shared_ptr<Generation> start(ServerContext& ctx, GenerationRequest request);
   ~Generation();
 
@@ -55,6 +58,7 @@ class Generation {
   std::condition_variable cv_;
   std::deque<GenerationEvent> events_;
   bool cancelled_ = false;
+  bool prompt_only_ = false;  // max_tokens == 0
   bool finished_ = false;  // the final event was queued
 };
 

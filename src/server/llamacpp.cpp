@@ -103,8 +103,10 @@ void respond(ServerContext& ctx, LlamaRequest r, httplib::Response& res) {
   auto gen = Generation::start(ctx, r.gen);
   if (r.stream) {
     bool has_new_line = false;
-    auto format = [&ctx, r, has_new_line](const GenerationEvent& e) mutable -> std::string {
+    std::int64_t predicted = 0;
+    auto format = [&ctx, r, has_new_line, predicted](const GenerationEvent& e) mutable -> std::string {
       has_new_line = has_new_line || e.text.find('\n') != std::string::npos;
+      if (e.token >= 0) ++predicted;
       if (e.finish == FinishReason::Error || e.finish == FinishReason::Cancelled) {
         HttpError err(e.finish == FinishReason::Error ? 500 : 503,
                       e.finish == FinishReason::Error ? e.error : "the request was cancelled");
@@ -113,8 +115,8 @@ void respond(ServerContext& ctx, LlamaRequest r, httplib::Response& res) {
       if (!e.done) {
         if (e.text.empty()) return "";
         return sse_event({{"index", 0}, {"content", e.text}, {"tokens", json::array()}, {"stop", false},
-                          {"id_slot", -1}, {"tokens_predicted", e.usage.completion_tokens},
-                          {"tokens_evaluated", e.usage.prompt_tokens}});
+                          {"id_slot", -1}, {"tokens_predicted", predicted},
+                          {"tokens_evaluated", r.gen.prompt.size()}});
       }
       json last = final_record(ctx, r, e.text, e);
       last["has_new_line"] = has_new_line;

@@ -1,5 +1,6 @@
 #include "server/request_params.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "server/context.h"
@@ -176,8 +177,9 @@ void check_fits_context(std::size_t prompt_tokens, std::int64_t max_tokens, std:
                         std::to_string(prompt + 1 - ctx) + " tokens too many",
                     "", "context_length_exceeded");
   }
-  // Both terms are bounded by the parameter checks, so the sum cannot overflow.
-  if (prompt + max_tokens <= ctx) return;
+  // Both terms are bounded by the parameter checks, so the sum cannot overflow. A request for
+  // zero tokens still needs room for the one the engine samples after the prompt.
+  if (prompt + std::max<std::int64_t>(max_tokens, 1) <= ctx) return;
   throw HttpError(400,
                   "the prompt (" + std::to_string(prompt) + " tokens) plus " + std::string(max_tokens_param) +
                       " (" + std::to_string(max_tokens) + ") is " + std::to_string(prompt + max_tokens) +
