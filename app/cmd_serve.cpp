@@ -112,7 +112,7 @@ void setup(CLI::App& root) {
   cmd->add_option("--api-key", o->server.api_key, "Require 'Authorization: Bearer KEY' (all but /health)");
   cmd->add_option("--parallel", o->engine.parallel, "Sequences generated at once (slots)")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--ctx", o->engine.ctx, "Context length per slot (prompt + output)")->capture_default_str()->check(CLI::Range(16, 1 << 24));
-  cmd->add_option("--queue", o->engine.queue_limit, "Requests allowed to wait for a slot; more get 503")->capture_default_str()->check(CLI::Range(0, 4096));
+  cmd->add_option("--queue", o->engine.queue_limit, "Requests allowed to wait for a slot; more get 503")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--step-tokens", o->engine.step_tokens, "Prompt tokens per engine step")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("-t,--threads", o->threads, "Compute threads (default: all cores)");
   cmd->add_option("--timeout", o->timeout_s, "Time limit per request, seconds")->capture_default_str()->check(CLI::PositiveNumber);

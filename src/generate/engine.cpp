@@ -225,7 +225,10 @@ void Engine::emit_token(Slot& s, std::int32_t token) {
   }
   ++s.usage.completion_tokens;
   s.history.push_back(token);
-  StopMatcher::Result r = s.stops->feed(s.decoder->feed(token));
+  // The embedding has padding rows past the tokenizer's vocabulary (102400 vs 100015 ids); a
+  // model that samples one produces no text rather than an exception on the engine thread.
+  const bool has_text = token >= 0 && static_cast<std::size_t>(token) < tokenizer_.vocab_size();
+  StopMatcher::Result r = s.stops->feed(has_text ? s.decoder->feed(token) : std::string());
   GenerationEvent e;
   e.text = std::move(r.text);
   e.token = token;
