@@ -8,6 +8,7 @@
 
 #include "generate/prompt.h"
 #include "generation_flags.h"
+#include "util/error.h"
 
 namespace dsv2::app {
 namespace {

@@ -4,6 +4,7 @@
 #include "generate/prompt.h"
 #include "generation_flags.h"
 #include "io/mapped_file.h"
+#include "util/error.h"
 
 namespace dsv2::app {
 namespace {

@@ -264,7 +264,10 @@ ParamCounts count_params(const Config& c) {
     int64_t n = 1;
     for (int64_t d : s.shape) n *= d;
     pc.total += n;
-    if (s.name.find(expert) == std::string::npos) pc.active += n;
+    // The embedding is a lookup of one row, not a matmul: DeepSeek's published active counts
+    // (Lite 2.4B of 15.7B, 236B 21B of 236B) leave it out, and so do we.
+    if (s.name.find(expert) == std::string::npos && s.name != "model.embed_tokens.weight")
+      pc.active += n;
   }
   // Routed experts: only num_experts_per_tok of them run per token in each MoE layer.
   int64_t per_expert = 3 * c.hidden_size * c.moe_intermediate_size;

@@ -70,7 +70,8 @@ struct TensorSpec {
 };
 std::vector<TensorSpec> expected_tensors(const Config& c);
 
-// Parameter counts: total, and active per token (shared + top-k routed experts only).
+// Parameter counts: total, and active per token (everything but the embedding table and the
+// routed experts, plus top-k routed experts per MoE layer), as DeepSeek counts them.
 struct ParamCounts {
   int64_t total = 0, active = 0;
 };

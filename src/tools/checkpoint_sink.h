@@ -1,0 +1,33 @@
+// Where generated or converted weights go. A sink learns every tensor first (file formats put
+// an index before the data), then takes each tensor's bytes in that order, in chunks, so that
+// producers can stream checkpoints larger than RAM. Hugging Face directories are one sink; a
+// GGUF file will be another.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "io/safetensors_writer.h"
+#include "model/config.h"
+
+namespace dsv2::tools {
+
+using SinkTensor = SafetensorsEntry;  // name, dtype, shape
+
+class CheckpointSink {
+ public:
+  virtual ~CheckpointSink() = default;
+  virtual void begin(const std::vector<SinkTensor>& tensors) = 0;
+  // The next bytes of tensors[index], in declaration order (see SafetensorsWriter::append).
+  virtual void write(std::size_t index, std::span<const std::uint8_t> bytes) = 0;
+  virtual void finish() = 0;
+};
+
+// A Hugging Face model directory: sharded safetensors (+ index), then config.json. config.json
+// is written last, so an interrupted run leaves a directory no loader mistakes for a model.
+std::unique_ptr<CheckpointSink> make_hf_sink(const std::string& dir, const Config& config,
+                                             std::uint64_t max_shard_bytes);
+
+}  // namespace dsv2::tools
