@@ -1,5 +1,6 @@
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 
@@ -68,7 +69,7 @@ void Tokenizer::encode_text(std::string_view text, std::vector<std::int32_t>& ou
   parts_.added.split(text, segments);
   std::deque<std::string> arena;
   std::unordered_map<std::string_view, std::pair<std::size_t, std::size_t>, PieceHash> seen;
-  seen.reserve(4096);
+  seen.reserve(std::min<std::size_t>(text.size() / 4, 4096));  // short prompts stay cheap
   auto encode_piece = [&](std::string_view piece) {
     auto [it, fresh] = seen.try_emplace(piece, out.size(), 0);
     if (!fresh) {
