@@ -21,7 +21,7 @@ Pieces split(const Regex& re, SplitBehavior b, bool invert, std::string_view tex
 Pieces pretokenize(const nlohmann::json& spec, std::string_view text) {
   PreTokenizer p = PreTokenizer::from_json(spec, "test");
   std::vector<std::string_view> out;
-  std::deque<std::string> arena;
+  std::list<std::string> arena;
   p.split(text, out, arena);
   return Pieces(out.begin(), out.end());
 }
