@@ -42,7 +42,7 @@ void run(const ChatOptions& o) {
       reply += e.text;
       return true;
     });
-    if (last.finish == FinishReason::Error) throw Error(last.error);
+    if (last.finish == FinishReason::Error) throw dsv2::Error(last.error);
     std::cout << std::endl;
     if (o.gen.verbose)
       std::cerr << "[" << last.usage.cached_tokens << " of " << last.usage.prompt_tokens

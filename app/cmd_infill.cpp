@@ -20,10 +20,9 @@ std::pair<std::string, std::string> split_at_line(const std::string& text, std::
                                                   const std::string& path) {
   check(line >= 1, "--line must be 1 or more");
   std::size_t pos = 0;
-  for (std::int64_t l = 1; l < line; ++l) {
+  for (std::int64_t l = 1; l < line; ++l) {  // line = (lines in file) + 1 puts the hole at the end
+    check(pos < text.size(), path + ": has fewer than " + std::to_string(line - 1) + " lines");
     const std::size_t nl = text.find('\n', pos);
-    check(nl != std::string::npos || l == line - 1 || pos >= text.size(),
-          path + ": has fewer than " + std::to_string(line) + " lines");
     pos = nl == std::string::npos ? text.size() : nl + 1;
   }
   return {text.substr(0, pos), text.substr(pos)};

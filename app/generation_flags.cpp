@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "util/error.h"
+
 namespace dsv2::app {
 
 void GenerationFlags::add_to(CLI::App* cmd) {
@@ -65,7 +67,7 @@ GenerationEvent stream_to_stdout(LoadedModel& m, GenerationRequest req, bool ver
     std::fflush(stdout);
     return true;
   });
-  if (last.finish == FinishReason::Error) throw Error(last.error);
+  if (last.finish == FinishReason::Error) throw dsv2::Error(last.error);
   if (verbose) {
     const Usage& u = last.usage;
     std::fprintf(stderr, "\n[prompt %lld tokens (%lld cached) in %.0f ms, %.1f t/s; generated %lld tokens in %.0f ms, %.1f t/s; %s]\n",

@@ -225,9 +225,8 @@ void Engine::emit_token(Slot& s, std::int32_t token) {
   }
   ++s.usage.completion_tokens;
   s.history.push_back(token);
-  // The embedding has padding rows past the tokenizer's vocabulary (102400 vs 100015 ids); a
-  // model that samples one produces no text rather than an exception on the engine thread.
-  const bool has_text = token >= 0 && static_cast<std::size_t>(token) < tokenizer_.vocab_size();
+  // Embedding rows past the tokenizer's vocabulary (padding) have no text: HF's decode skips them.
+  const bool has_text = token < static_cast<std::int32_t>(tokenizer_.vocab_size());
   StopMatcher::Result r = s.stops->feed(has_text ? s.decoder->feed(token) : std::string());
   GenerationEvent e;
   e.text = std::move(r.text);
@@ -290,8 +289,11 @@ bool Engine::step() {
     if (s.prefilling()) ++s.prompt_done;
     if (!rows[i].want_logits) continue;
     const float* row = logits + (li++) * V;
-    const std::int32_t token = s.sampler->sample({row, static_cast<std::size_t>(V)}, s.history);
-    emit_token(s, token);
+    try {
+      emit_token(s, s.sampler->sample({row, static_cast<std::size_t>(V)}, s.history));
+    } catch (const std::exception& ex) {  // a callback or decoder failure ends only this request
+      if (s.seq) finish(s, FinishReason::Error, ex.what());
+    }
   }
   return true;
 }

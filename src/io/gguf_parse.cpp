@@ -53,34 +53,41 @@ class GgufParser {
   }
   std::uint64_t remaining() const { return size_ - pos_; }
 
-  void need(std::uint64_t n, const std::string& field) const {
-    if (n > remaining()) fail(field + ": truncated at byte " + std::to_string(pos_));
+  // Field names are (what, key) and only turned into text on failure: building a message
+  // per value would dominate the parse of a 100k-entry vocabulary.
+  struct Field {
+    std::string_view what;
+    std::string_view key = {};
+    std::string str() const { return key.empty() ? std::string(what) : std::string(what) + " '" + std::string(key) + "'"; }
+  };
+  void need(std::uint64_t n, const Field& field) const {
+    if (n > remaining()) fail(field.str() + ": truncated at byte " + std::to_string(pos_));
   }
   template <class T>
-  T read(const std::string& field) {
+  T read(const Field& field) {
     need(sizeof(T), field);
     T v;
     std::memcpy(&v, data_ + pos_, sizeof(T));
     pos_ += sizeof(T);
     return v;
   }
-  std::string_view read_string(const std::string& field) {
-    auto n = read<std::uint64_t>(field + " length");
-    need(n, field + " (length " + std::to_string(n) + " past the end of the file)");
+  std::string_view read_string(const Field& field) {
+    auto n = read<std::uint64_t>(field);
+    if (n > remaining()) fail(field.str() + ": string length " + std::to_string(n) + " is past the end of the file");
     std::string_view s(reinterpret_cast<const char*>(data_ + pos_), n);
     pos_ += n;
     return s;
   }
 
   void parse_header() {
-    auto magic = read<std::uint32_t>("magic");
+    auto magic = read<std::uint32_t>({"magic"});
     check(magic == kMagic, "bad magic (not a GGUF file)");
-    f_.version_ = read<std::uint32_t>("version");
+    f_.version_ = read<std::uint32_t>({"version"});
     if (f_.version_ == 0x02000000 || f_.version_ == 0x03000000) fail("big-endian GGUF is not supported");
     check(f_.version_ == 2 || f_.version_ == 3,
           "unsupported version " + std::to_string(f_.version_) + " (need 2 or 3)");
-    tensor_count_ = read<std::uint64_t>("tensor_count");
-    kv_count_ = read<std::uint64_t>("kv_count");
+    tensor_count_ = read<std::uint64_t>({"tensor_count"});
+    kv_count_ = read<std::uint64_t>({"kv_count"});
     // Each kv takes >= 13 bytes (key length, type, 1-byte value), each tensor info >= 24.
     check(kv_count_ <= remaining() / 13, "kv_count " + std::to_string(kv_count_) + " is too large for the file");
     check(tensor_count_ <= remaining() / 24,
@@ -88,25 +95,27 @@ class GgufParser {
   }
 
   void parse_kv(std::uint64_t index) {
-    std::string key(read_string("key of kv #" + std::to_string(index)));
+    std::string number = "#";  // (not "#" + ...: GCC 12 warns falsely on that)
+    number += std::to_string(index);
+    std::string key(read_string({"key of kv", number}));
     check(!key.empty(), "kv #" + std::to_string(index) + " has an empty key");
-    auto type = read_type("type of '" + key + "'");
+    auto type = read_type({"type of", key});
     GgufValue v = parse_value(type, key, 0);
     check(!f_.kv_.count(key), "duplicate key '" + key + "'");
     f_.kv_.emplace(key, std::move(v));
     f_.key_order_.push_back(std::move(key));
   }
 
-  GgufType read_type(const std::string& field) {
+  GgufType read_type(const Field& field) {
     auto t = read<std::uint32_t>(field);
-    check(t <= static_cast<std::uint32_t>(GgufType::F64), field + ": unknown value type " + std::to_string(t));
+    if (t > static_cast<std::uint32_t>(GgufType::F64)) fail(field.str() + ": unknown value type " + std::to_string(t));
     return static_cast<GgufType>(t);
   }
 
   GgufValue parse_value(GgufType type, const std::string& key, int depth) {
     GgufValue v;
     v.type = type;
-    const std::string field = "value of '" + key + "'";
+    const Field field{"value of", key};
     switch (type) {
       case GgufType::U8: v.u = read<std::uint8_t>(field); break;
       case GgufType::I8: v.i = read<std::int8_t>(field); break;
@@ -120,7 +129,7 @@ class GgufParser {
       case GgufType::F64: v.f = read<double>(field); break;
       case GgufType::BOOL: {
         auto b = read<std::uint8_t>(field);
-        check(b <= 1, field + ": bool is " + std::to_string(b) + ", not 0 or 1");
+        if (b > 1) fail(field.str() + ": bool is " + std::to_string(b) + ", not 0 or 1");
         v.u = b;
         break;
       }
@@ -132,8 +141,8 @@ class GgufParser {
 
   void parse_array(GgufValue& v, const std::string& key, int depth) {
     check(depth < kMaxArrayDepth, "'" + key + "': arrays nested too deeply");
-    v.elem_type = read_type("element type of '" + key + "'");
-    auto n = read<std::uint64_t>("element count of '" + key + "'");
+    v.elem_type = read_type({"element type of", key});
+    auto n = read<std::uint64_t>({"element count of", key});
     check(n <= remaining() / min_value_bytes(v.elem_type),
           "'" + key + "': array count " + std::to_string(n) + " is past the end of the file");
     v.items.reserve(n);
@@ -152,14 +161,16 @@ class GgufParser {
 
   void parse_tensor_info(std::uint64_t index) {
     GgufTensorInfo t;
-    t.name = std::string(read_string("name of tensor #" + std::to_string(index)));
+    std::string number = "#";  // (not "#" + ...: GCC 12 warns falsely on that)
+    number += std::to_string(index);
+    t.name = std::string(read_string({"name of tensor", number}));
     const std::string field = "tensor '" + t.name + "'";
     check(!t.name.empty(), "tensor #" + std::to_string(index) + " has an empty name");
-    auto n_dims = read<std::uint32_t>(field + " n_dims");
+    auto n_dims = read<std::uint32_t>({"n_dims of tensor", t.name});
     check(n_dims <= kMaxDims, field + ": n_dims " + std::to_string(n_dims) + " > 4");
-    for (std::uint32_t d = 0; d < n_dims; ++d) t.dims.push_back(read<std::uint64_t>(field + " dims"));
-    t.ggml_type = read<std::uint32_t>(field + " type");
-    t.offset = read<std::uint64_t>(field + " offset");
+    for (std::uint32_t d = 0; d < n_dims; ++d) t.dims.push_back(read<std::uint64_t>({"dims of tensor", t.name}));
+    t.ggml_type = read<std::uint32_t>({"type of tensor", t.name});
+    t.offset = read<std::uint64_t>({"offset of tensor", t.name});
     t.nbytes = tensor_bytes(t, field);
     check(!f_.tensor_index_.count(t.name), "duplicate tensor name '" + t.name + "'");
     f_.tensor_index_.emplace(t.name, f_.tensors_.size());

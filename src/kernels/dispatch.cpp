@@ -64,7 +64,7 @@ static KernelSet make_set(Isa isa) {
   act(ActFormat::Q8_K, Fns::quantize_act_q8_k);
   type(DType::F32, ActFormat::F32, Fns::gemm_f32);
   type(DType::F16, ActFormat::F32, Fns::gemm_f16);
-  type(DType::BF16, ActFormat::BF16, Fns::gemm_bf16);
+  type(DType::BF16, ActFormat::F32, Fns::gemm_bf16);
   type(DType::Q8_0, ActFormat::Q8_0, Fns::gemm_q8_0);
   type(DType::Q4_0, ActFormat::Q8_0, Fns::gemm_q4_0);
   type(DType::Q4_K, ActFormat::Q8_K, Fns::gemm_q4_k);

@@ -1,5 +1,6 @@
-// AVX-512 kernels for float weights: F32 and F16 (converted with vcvtph2ps) against f32
-// activations, BF16 against bf16 activations with vdpbf16ps (two products per lane and step).
+// AVX-512 kernels for float weights: F32, F16 (converted with vcvtph2ps) and BF16 (widened by a
+// shift) against f32 activations. Activations stay f32 so bf16 checkpoints compute exactly what
+// the reference computes (weights upcast, float32 math); vdpbf16ps would round x to bf16.
 #include "kernels/avx512_util.h"
 #include "kernels/isa_impl.h"
 #include "kernels/tile.h"
@@ -19,6 +20,15 @@ struct F16W {
   static constexpr int kStep = 16;
   static __m512 load(const std::uint8_t* p, std::int64_t i, __mmask16 m) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const std::uint16_t*>(p) + i));
+  }
+};
+
+// bf16 is the top half of an f32: widen by a 16-bit shift (exact).
+struct BF16W {
+  static constexpr int kStep = 16;
+  static __m512 load(const std::uint8_t* p, std::int64_t i, __mmask16 m) {
+    const __m256i h = _mm256_maskz_loadu_epi16(m, reinterpret_cast<const std::uint16_t*>(p) + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   }
 };
 
@@ -46,34 +56,10 @@ struct FloatKernel {
   }
 };
 
-struct Bf16Kernel {
-  static constexpr int kW = 4, kX = 4;
-  static __m512bh load(const std::uint8_t* p, std::int64_t i, __mmask32 m) {
-    return (__m512bh)_mm512_maskz_loadu_epi16(m, reinterpret_cast<const std::uint16_t*>(p) + i);
-  }
-  template <int W, int X>
-  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
-    __m512 acc[W][X];
-    for (int r = 0; r < W; ++r)
-      for (int c = 0; c < X; ++c) acc[r][c] = _mm512_setzero_ps();
-    for (std::int64_t i = 0; i < a.n; i += 32) {
-      const __mmask32 m = a.n - i >= 32 ? ~__mmask32(0) : __mmask32((1u << (a.n - i)) - 1);
-      __m512bh x[X];
-      for (int c = 0; c < X; ++c) x[c] = load(a.x + (j0 + c) * a.x_stride, i, m);
-      for (int r = 0; r < W; ++r) {
-        const __m512bh w = load(a.w + (i0 + r) * a.w_stride, i, m);
-        for (int c = 0; c < X; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], w, x[c]);
-      }
-    }
-    for (int r = 0; r < W; ++r)
-      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
-  }
-};
-
 }  // namespace
 
 void gemm_f32(const GemmArgs& args) { gemm_tiled<FloatKernel<F32W>>(args); }
 void gemm_f16(const GemmArgs& args) { gemm_tiled<FloatKernel<F16W>>(args); }
-void gemm_bf16(const GemmArgs& args) { gemm_tiled<Bf16Kernel>(args); }
+void gemm_bf16(const GemmArgs& args) { gemm_tiled<FloatKernel<BF16W>>(args); }
 
 }  // namespace dsv2::kernels::avx512

@@ -1,5 +1,4 @@
-// Scalar kernels for float weights: F32 and F16 read f32 activations; BF16 reads bf16
-// activations on every ISA, so all levels compute the same products (vdpbf16ps needs bf16 x).
+// Scalar kernels for float weights: F32, F16 and BF16 weights all read f32 activations.
 #include "kernels/isa_impl.h"
 #include "kernels/tile.h"
 
@@ -24,9 +23,9 @@ static float dot_f16(std::int64_t n, const std::uint8_t* w, const std::uint8_t* 
 
 static float dot_bf16(std::int64_t n, const std::uint8_t* w, const std::uint8_t* x) {
   const auto* a = reinterpret_cast<const std::uint16_t*>(w);
-  const auto* b = reinterpret_cast<const std::uint16_t*>(x);
+  const auto* b = reinterpret_cast<const float*>(x);
   double s = 0.0;
-  for (std::int64_t i = 0; i < n; ++i) s += static_cast<double>(bf16_to_f32(a[i])) * bf16_to_f32(b[i]);
+  for (std::int64_t i = 0; i < n; ++i) s += static_cast<double>(bf16_to_f32(a[i])) * b[i];
   return static_cast<float>(s);
 }
 

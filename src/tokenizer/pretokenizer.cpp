@@ -84,7 +84,7 @@ void PreTokenizer::add_byte_level(bool add_prefix_space, bool use_regex) {
 }
 
 void PreTokenizer::apply(const Step& step, std::string_view piece, std::vector<std::string_view>& out,
-                         std::deque<std::string>& arena) const {
+                         std::list<std::string>& arena) const {
   if (step.kind == Step::Kind::kByteLevel) {
     // HF prepends the space to every piece that does not start with one, not only the first.
     if (step.add_prefix_space && piece.front() != ' ') {
@@ -105,7 +105,7 @@ void PreTokenizer::apply(const Step& step, std::string_view piece, std::vector<s
 // Runs steps [first, end) breadth first over pieces (one step over all pieces, then the next:
 // each regex stays hot in the caches) and emits the results.
 void PreTokenizer::run_steps(std::size_t first, std::vector<std::string_view>& pieces, std::vector<std::string_view>& spare,
-                             std::deque<std::string>& arena,
+                             std::list<std::string>& arena,
                              const std::function<void(std::string_view)>& emit) const {
   for (std::size_t k = first; k < steps_.size(); ++k) {
     spare.clear();
@@ -115,7 +115,7 @@ void PreTokenizer::run_steps(std::size_t first, std::vector<std::string_view>& p
   for (std::string_view p : pieces) emit(p);
 }
 
-void PreTokenizer::split(std::string_view text, std::deque<std::string>& arena,
+void PreTokenizer::split(std::string_view text, std::list<std::string>& arena,
                          const std::function<void(std::string_view)>& emit) const {
   if (text.empty()) return;
   if (steps_.empty()) return emit(text);
@@ -133,20 +133,20 @@ void PreTokenizer::split(std::string_view text, std::deque<std::string>& arena,
 }
 
 void PreTokenizer::split_first(std::string_view text, std::vector<std::string_view>& out,
-                               std::deque<std::string>& arena) const {
+                               std::list<std::string>& arena) const {
   if (text.empty()) return;
   if (steps_.empty()) out.push_back(text);
   else apply(steps_[0], text, out, arena);
 }
 
-void PreTokenizer::split_rest(std::string_view first_piece, std::deque<std::string>& arena,
+void PreTokenizer::split_rest(std::string_view first_piece, std::list<std::string>& arena,
                               const std::function<void(std::string_view)>& emit) const {
   std::vector<std::string_view> pieces{first_piece}, spare;
   run_steps(1, pieces, spare, arena, emit);
 }
 
 void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& out,
-                         std::deque<std::string>& arena) const {
+                         std::list<std::string>& arena) const {
   split(text, arena, [&out](std::string_view piece) { out.push_back(piece); });
 }
 

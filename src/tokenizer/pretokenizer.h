@@ -4,7 +4,7 @@
 //   use_regex), and Sequence of these — read from tokenizer.json's "pre_tokenizer".
 // ByteLevel's byte->char mapping is not done here: BPE works on raw bytes (see bpe.h).
 #pragma once
-#include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,16 +32,17 @@ class PreTokenizer {
   void add_byte_level(bool add_prefix_space, bool use_regex);
 
   // Calls emit(piece) for each piece of text, in order. Views point into text, or into arena
-  // for pieces that had a prefix space added. Empty pieces are never produced.
-  void split(std::string_view text, std::deque<std::string>& arena,
+  // for pieces that had a prefix space added (a list: stable addresses, and no allocation
+  // until a piece needs one). Empty pieces are never produced.
+  void split(std::string_view text, std::list<std::string>& arena,
              const std::function<void(std::string_view)>& emit) const;
   // The two halves of split(): the pieces of the first step, then the rest of the steps on one
   // of those pieces. Pieces of the first step are independent, so a caller may cache by them.
-  void split_first(std::string_view text, std::vector<std::string_view>& out, std::deque<std::string>& arena) const;
-  void split_rest(std::string_view first_piece, std::deque<std::string>& arena,
+  void split_first(std::string_view text, std::vector<std::string_view>& out, std::list<std::string>& arena) const;
+  void split_rest(std::string_view first_piece, std::list<std::string>& arena,
                   const std::function<void(std::string_view)>& emit) const;
   // The same, appending to out.
-  void split(std::string_view text, std::vector<std::string_view>& out, std::deque<std::string>& arena) const;
+  void split(std::string_view text, std::vector<std::string_view>& out, std::list<std::string>& arena) const;
 
  private:
   struct Step {
@@ -53,9 +54,9 @@ class PreTokenizer {
   };
   void add_from_json(const nlohmann::json& j, const std::string& what);
   void apply(const Step& step, std::string_view piece, std::vector<std::string_view>& out,
-             std::deque<std::string>& arena) const;
+             std::list<std::string>& arena) const;
   void run_steps(std::size_t first, std::vector<std::string_view>& pieces, std::vector<std::string_view>& spare,
-                 std::deque<std::string>& arena, const std::function<void(std::string_view)>& emit) const;
+                 std::list<std::string>& arena, const std::function<void(std::string_view)>& emit) const;
 
   std::vector<Step> steps_;
 };

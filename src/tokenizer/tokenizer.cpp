@@ -1,6 +1,7 @@
 #include "tokenizer/tokenizer.h"
 
-#include <deque>
+#include <algorithm>
+#include <list>
 #include <unordered_map>
 
 #include "tokenizer/stream_decoder.h"
@@ -66,9 +67,9 @@ struct PieceHash {
 void Tokenizer::encode_text(std::string_view text, std::vector<std::int32_t>& out) const {
   std::vector<AddedTokens::Segment> segments;
   parts_.added.split(text, segments);
-  std::deque<std::string> arena;
+  std::list<std::string> arena;
   std::unordered_map<std::string_view, std::pair<std::size_t, std::size_t>, PieceHash> seen;
-  seen.reserve(4096);
+  seen.reserve(std::min<std::size_t>(text.size() / 4, 4096));  // short prompts stay cheap
   auto encode_piece = [&](std::string_view piece) {
     auto [it, fresh] = seen.try_emplace(piece, out.size(), 0);
     if (!fresh) {
