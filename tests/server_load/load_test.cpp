@@ -2,6 +2,7 @@
 // mixing plain, streamed and abandoned-midway requests. Zero failures, every greedy output equal
 // to the output of the same request run alone, and no resident-memory growth between rounds.
 #include <atomic>
+#include <cstdio>
 
 #include "../server/harness.h"
 
@@ -87,6 +88,7 @@ TEST(ServerLoad, ConcurrentMixedRequests) {
     EXPECT_EQ(failures, 0) << "round " << round << ": " << (errors.empty() ? "" : errors.front());
     rss.push_back(server.rss_kib());
   }
+  std::printf("RSS KiB after each round: %ld %ld %ld\n", rss[0], rss[1], rss[2]);
   // The first round warms caches and allocator pools; later rounds must not grow.
   EXPECT_LT(rss.back() - rss[1], 8 * 1024) << "RSS KiB by round: " << rss[0] << ", " << rss[1] << ", " << rss[2];
   EXPECT_EQ(completion_text(c, prompts()[0]), expected[0]);
