@@ -62,8 +62,8 @@ def ttft(prefix, suffix):
 generate(8, 0)  # warm up
 rows = [(n, throughput(n)) for n in (1, 4, 8)]
 
-lines = [f"def function_{i}(x, y):\n    total = x * {i} + y - {i % 7}\n    return total\n" for i in range(70)]
-prefix, suffix = "".join(lines[:56]), "".join(lines[56:])
+lines = [f"def function_{i}(x, y):\n    total = x * {i} + y - {i % 7}\n    return total\n" for i in range(52)]
+prefix, suffix = "".join(lines[:44]), "".join(lines[44:])
 cold, usage = ttft(prefix, suffix)
 edited = prefix[:prefix.rfind("    return total")] + "    return total + 1  # edited\n"
 warm, usage2 = ttft(edited, suffix)
