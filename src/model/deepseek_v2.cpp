@@ -21,9 +21,10 @@ KvCache DeepseekV2::new_cache(std::int64_t ctx) const {
   return KvCache(config(), ctx > 0 ? ctx : max_pos);
 }
 
-void DeepseekV2::validate(std::span<const BatchRow> rows) const {
+void DeepseekV2::validate(std::span<const BatchRow> rows) {
   check(!rows.empty(), "forward: empty batch");
-  std::vector<std::pair<const KvCache*, std::int64_t>> next;  // per cache: next expected position
+  auto& next = next_pos_;  // per cache: next expected position (a member: decode must not allocate)
+  next.clear();
   for (const BatchRow& r : rows) {
     check(r.token >= 0 && r.token < config().vocab_size,
           "token id " + std::to_string(r.token) + " is outside the vocabulary [0, " +

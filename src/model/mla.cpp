@@ -67,8 +67,8 @@ void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPoo
 // ctx[h, t, :] = Σ_j softmax_j(scale * (q_lat·c_j + q_pe·k_pe_j)) c_j over the row's past.
 void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows,
             MlaScratch& s, ThreadPool& pool) {
-  std::int64_t max_len = 0;
-  for (const BatchRow& r : rows) max_len = std::max(max_len, r.pos + 1);
+  std::int64_t max_len = 0;  // by capacity, not position: decode must not regrow it every step
+  for (const BatchRow& r : rows) max_len = std::max(max_len, r.cache->capacity());
   float* ctx = grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r));
   float* scores_all = grow(s.scores, static_cast<std::size_t>(pool.size() * max_len));
   pool.parallel_for(d.T * d.nh, [&](std::int64_t b, std::int64_t e, int thread) {
