@@ -63,7 +63,7 @@ void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y, Thread
   const kernels::KernelSet& ks = kernels::active_kernels();
   const kernels::TypeKernels& tk = ks.of(w.dtype);
   const std::int64_t in = w.cols();
-  check(tk.gemm != nullptr, std::string("matmul: unsupported weight dtype ") + std::string(dtype_name(w.dtype)));
+  if (tk.gemm == nullptr) throw Error("matmul: unsupported weight dtype " + std::string(dtype_name(w.dtype)));
   check(in % dtype_info(w.dtype).block_size == 0, "matmul: columns not a multiple of the block size");
   if (rows <= 0) return;
 

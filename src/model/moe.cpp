@@ -32,8 +32,9 @@ std::int64_t units(std::int64_t rows) { return (rows + kUnit - 1) / kUnit; }
 void group_by_expert(const Config& c, std::int64_t T, MoeScratch& s) {
   s.rows_of.resize(static_cast<std::size_t>(c.n_routed_experts));
   s.weight_of.resize(static_cast<std::size_t>(c.n_routed_experts));
-  for (auto& r : s.rows_of) r.clear();
-  for (auto& wt : s.weight_of) wt.clear();
+  // Room for every row in every bucket, so an expert chosen for the first time does not allocate.
+  for (auto& r : s.rows_of) r.clear(), r.reserve(static_cast<std::size_t>(T));
+  for (auto& wt : s.weight_of) wt.clear(), wt.reserve(static_cast<std::size_t>(T));
   const std::int64_t k = s.routing.top_k;
   for (std::int64_t t = 0; t < T; ++t) {
     for (std::int64_t j = 0; j < k; ++j) {

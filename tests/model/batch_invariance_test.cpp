@@ -53,7 +53,7 @@ TEST_P(BatchInvariance, RowLogitsDoNotDependOnBatchOrThreads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, BatchInvariance, ::testing::Values(DType::F32, DType::Q8_0, DType::Q4_0),
-                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+                         [](const auto& p) { return std::string(dtype_name(p.param)); });
 
 }  // namespace
 }  // namespace dsv2
