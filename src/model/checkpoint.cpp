@@ -67,6 +67,18 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string& path) {
   throw Error(path + ": not a model directory (GGUF model files are not supported yet)");
 }
 
+std::unique_ptr<Checkpoint> Checkpoint::from_memory(Config config, std::map<std::string, Tensor> tensors,
+                                                   std::shared_ptr<const void> owner, std::string source) {
+  std::unique_ptr<Checkpoint> ck(new Checkpoint());
+  ck->config_ = std::move(config);
+  ck->source_ = std::move(source);
+  ck->owner_ = std::move(owner);
+  for (const auto& [name, t] : tensors) ck->tensor_file_[name] = ck->source_;
+  ck->tensors_ = std::move(tensors);
+  ck->validate();
+  return ck;
+}
+
 void Checkpoint::add_file(std::unique_ptr<SafetensorsFile> file) {
   for (const auto& [name, t] : file->tensors()) {
     auto [it, inserted] = tensors_.emplace(name, t);

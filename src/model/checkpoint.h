@@ -21,6 +21,10 @@ class Checkpoint {
   static std::unique_ptr<Checkpoint> open_hf_dir(const std::string& dir);
   // A model as users have it: a Hugging Face directory or a GGUF file.
   static std::unique_ptr<Checkpoint> open(const std::string& path);
+  // An in-memory checkpoint (benchmarks, tests): the tensors view buffers that `owner` keeps
+  // alive for the checkpoint's lifetime. Validated like a loaded one.
+  static std::unique_ptr<Checkpoint> from_memory(Config config, std::map<std::string, Tensor> tensors,
+                                                 std::shared_ptr<const void> owner, std::string source);
   ~Checkpoint();
 
   const Config& config() const { return config_; }
@@ -43,6 +47,7 @@ class Checkpoint {
   std::map<std::string, Tensor> tensors_;
   std::map<std::string, std::string> tensor_file_;          // name -> file path, for errors
   std::vector<std::vector<std::uint8_t>> realigned_;        // copies of misaligned tensors only
+  std::shared_ptr<const void> owner_;                       // from_memory's buffers
 };
 
 }  // namespace dsv2
