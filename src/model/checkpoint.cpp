@@ -91,11 +91,12 @@ const Tensor& Checkpoint::get(const std::string& name) const {
 }
 
 void Checkpoint::validate() const {
+  const std::string config_source = gguf_ ? "the GGUF metadata" : "config.json";
   auto check_shape = [&](const std::string& name, const std::vector<std::int64_t>& shape) {
     const Tensor& t = get(name);
     const std::string& file = tensor_file_.at(name);
     check(t.shape == shape, file + ": tensor '" + name + "' has shape " + shape_str(t.shape) +
-                                ", the config implies " + shape_str(shape));
+                                ", " + config_source + " implies " + shape_str(shape));
     check(t.dtype != DType::I32 && t.dtype != DType::I64,
           file + ": tensor '" + name + "' has integer dtype " + std::string(dtype_name(t.dtype)) +
               ", expected a float or quantized weight type");
