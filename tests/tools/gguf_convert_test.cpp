@@ -65,9 +65,14 @@ TEST(GgufFidelity, TinyCoderQuantizedAgreesWithF32) {
       const Fidelity w = compare(ref, logits_of(d.file("dq.gguf"), g.input_ids), g.vocab);
       std::printf("| %s weights, f32 compute | %.1f%% | %.2e | |\n", std::string(dtype_name(t)).c_str(),
                   100 * w.top1, w.mean_kl);
+      if (t == DType::Q8_0) {  // issue 4's Q8_0 bar, on the weight format itself
+        EXPECT_GE(w.top1, 0.99);
+        EXPECT_LE(w.mean_kl, 1e-3);
+      }
     }
-    // Q8_0 weights alone keep 99.3% of the top-1 choices; quantizing the activations to 8 bits
-    // (what the integer kernels do, as llama.cpp's) flips 3 of 143 near-tied positions.
+    // End to end, the integer kernels also round activations to 8 bits (as llama.cpp's do), which
+    // flips 3 of 143 near-tied positions: 97.9% top-1, short of issue 4's 99% target (the issue
+    // stays open on it). This guards the measured value against regressions; it is not the target.
     if (t == DType::Q8_0) {
       EXPECT_GE(f.top1, 0.97);
       EXPECT_LE(f.mean_kl, 1e-3);
