@@ -3,6 +3,7 @@
 
 #include "command.h"
 #include "tensor/dtype.h"
+#include "tools/convert.h"
 #include "tools/synth.h"
 #include "util/error.h"
 
@@ -21,7 +22,11 @@ void setup(CLI::App& root) {
   // Preset and dtype are validated after parsing, not by CLI11 validators, so that a bad value
   // gets dsv2's usual one-line error.
   cmd->add_option("--preset", opt->preset, "tiny, lite or v2")->capture_default_str();
-  cmd->add_option("-o,--output", opt->out_dir, "Output directory (created if missing)")->required();
+  cmd->add_option("-o,--output", opt->out_dir,
+                  "Output directory (created if missing), or a .gguf file (llama.cpp deepseek2)")->required();
+  auto gguf_type = std::make_shared<std::string>("f16");
+  cmd->add_option("--type", *gguf_type, "GGUF output: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k")
+      ->capture_default_str();
   cmd->add_option("--dtype", *dtype, "Weight dtype: f32 or bf16")->capture_default_str();
   cmd->add_option("--seed", opt->generate.seed, "Random seed (same seed, same bytes)")
       ->capture_default_str();
@@ -31,7 +36,8 @@ void setup(CLI::App& root) {
   cmd->add_option("-t,--threads", opt->generate.threads, "Generator threads (0: all cores)")
       ->capture_default_str();
   cmd->add_flag("--force", opt->force, "Write into a non-empty output directory");
-  cmd->callback([opt, dtype] {
+  cmd->callback([opt, dtype, gguf_type] {
+    opt->gguf_type = dsv2::tools::parse_weight_type(*gguf_type);
     dsv2::check(*dtype == "f32" || *dtype == "bf16",
                 "synth: --dtype must be f32 or bf16, got '" + *dtype + "'");
     dsv2::dtype_from_name(*dtype, &opt->generate.dtype);

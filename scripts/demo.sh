@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# The main job on a fresh Debian 12 machine: install, build, and run dsv2 on a model found locally.
-# With no argument it completes code with the small *trained* tiny-coder model from ../shared
-# (a 3.5M-parameter DeepSeek-V2-architecture model: it writes code-looking text, not useful code).
-# Give a Hugging Face checkpoint directory of a real model as $1 to use that instead.
+# The main job on a fresh Debian 12 machine: install, build, and serve a model over HTTP
+# (OpenAI, DeepSeek FIM, llama.cpp and Ollama APIs) on http://127.0.0.1:8080.
+#   bash scripts/demo.sh                 # a synthesized random-weight demo model (see below)
+#   bash scripts/demo.sh MODEL [ARGS]    # a real checkpoint directory or GGUF file, extra serve flags
+# With no model it synthesizes `dsv2 synth --preset tiny` (real DeepSeek-V2 architecture and
+# tokenizer, RANDOM weights: the server works end to end but the text it writes is gibberish).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 model="${1:-}"
+[ $# -gt 0 ] && shift
 if [ -z "$model" ]; then
-  model="${DSV2_SHARED_DIR:-$PWD/../shared}/fixtures/models/tiny-coder/model"
-  [ -d "$model" ] || { echo "no model given and $model not found" >&2; exit 1; }
-  echo "== dsv2 run on the tiny-coder demo model (trained, 3.5M parameters: expect code-shaped text)" >&2
+  model=models/demo-tiny
+  if [ ! -f "$model/config.json" ]; then
+    ./build/dsv2 synth --preset tiny -o "$model" --force
+  fi
+  echo "== serving $model: a RANDOM-WEIGHT demo model (real architecture and tokenizer; output is gibberish)" >&2
 fi
-./build/dsv2 run -m "$model" -p $'import os\n\n\ndef list_python_files(root):\n' -n 64 --verbose
+cat >&2 <<'MSG'
+== try:  curl -s http://127.0.0.1:8080/v1/completions -H 'Content-Type: application/json' \
+           -d '{"prompt":"def add(a, b):","suffix":"\nprint(add(1, 2))","max_tokens":16}'
+== editors and clients: docs/serving.md
+MSG
+exec ./build/dsv2 serve -m "$model" "$@"

@@ -177,14 +177,28 @@ void GgufWriter::write_header() {
 }
 
 void GgufWriter::write_tensor_data(const void* data, std::size_t nbytes) {
-  if (!header_written_) fail("tensor data written before the header");
-  if (next_tensor_ >= tensors_.size()) fail("more tensor data than declared tensors");
-  const PendingTensor& t = tensors_[next_tensor_++];
-  if (nbytes != t.nbytes) {
+  if (header_written_ && next_tensor_ < tensors_.size() && tensor_done_ == 0 &&
+      nbytes != tensors_[next_tensor_].nbytes) {
+    const PendingTensor& t = tensors_[next_tensor_];
     fail("tensor '" + t.name + "': got " + std::to_string(nbytes) + " bytes, expected " + std::to_string(t.nbytes));
   }
+  write_tensor_chunk(data, nbytes);
+}
+
+void GgufWriter::write_tensor_chunk(const void* data, std::size_t nbytes) {
+  if (!header_written_) fail("tensor data written before the header");
+  if (next_tensor_ >= tensors_.size()) fail("more tensor data than declared tensors");
+  const PendingTensor& t = tensors_[next_tensor_];
+  if (tensor_done_ + nbytes > t.nbytes) {
+    fail("tensor '" + t.name + "': got " + std::to_string(tensor_done_ + nbytes) + " bytes, expected " +
+         std::to_string(t.nbytes));
+  }
   put(data, nbytes);
+  tensor_done_ += nbytes;
+  if (tensor_done_ < t.nbytes) return;
   pad_to_alignment();
+  ++next_tensor_;
+  tensor_done_ = 0;
 }
 
 void GgufWriter::finish() {

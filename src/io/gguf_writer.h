@@ -59,6 +59,9 @@ class GgufWriter {
 
   void write_header();                                     // after all set/add_tensor calls
   void write_tensor_data(const void* data, std::size_t nbytes);  // next tensor, exact size
+  // The next bytes of the current tensor, for producers that stream a tensor in pieces; the
+  // tensor is complete (and padded) once its declared size has arrived.
+  void write_tensor_chunk(const void* data, std::size_t nbytes);
   void finish();                                           // all tensors written; closes
 
  private:
@@ -83,6 +86,7 @@ class GgufWriter {
   std::vector<PendingTensor> tensors_;
   std::uint64_t data_bytes_ = 0;
   std::size_t next_tensor_ = 0;
+  std::uint64_t tensor_done_ = 0;  // bytes of tensors_[next_tensor_] written so far
   std::uint64_t data_start_ = 0;
   bool header_written_ = false;
 };

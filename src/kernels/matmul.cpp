@@ -63,7 +63,7 @@ void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y, Thread
   const kernels::KernelSet& ks = kernels::active_kernels();
   const kernels::TypeKernels& tk = ks.of(w.dtype);
   const std::int64_t in = w.cols();
-  check(tk.gemm != nullptr, std::string("matmul: unsupported weight dtype ") + std::string(dtype_name(w.dtype)));
+  if (tk.gemm == nullptr) throw Error("matmul: unsupported weight dtype " + std::string(dtype_name(w.dtype)));
   check(in % dtype_info(w.dtype).block_size == 0, "matmul: columns not a multiple of the block size");
   if (rows <= 0) return;
 
@@ -85,6 +85,33 @@ void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y, Thread
     pool->parallel_for(w.rows(), [&job](std::int64_t o0, std::int64_t o1, int) { gemm_rows(job, o0, o1); });
   } else {
     gemm_rows(job, 0, w.rows());
+  }
+}
+
+std::size_t act_row_bytes(DType w, std::int64_t cols) {
+  const ActFormat act = kernels::active_kernels().of(w).act;
+  return act == ActFormat::F32 ? static_cast<std::size_t>(cols) * sizeof(float) : kernels::act_row_bytes(act, cols);
+}
+
+void quantize_acts(DType w, const float* x, std::int64_t rows, std::int64_t cols, std::uint8_t* dst) {
+  const kernels::KernelSet& ks = kernels::active_kernels();
+  const ActFormat act = ks.of(w).act;
+  const std::size_t xs = act_row_bytes(w, cols);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::uint8_t* d = dst + static_cast<std::size_t>(r) * xs;
+    if (act == ActFormat::F32) std::memcpy(d, x + r * cols, xs);
+    else ks.quantize_act[static_cast<int>(act)](x + r * cols, cols, d);
+  }
+}
+
+void matmul_part(const Tensor& w, const std::uint8_t* xq, std::int64_t rows, std::int64_t o0,
+                 std::int64_t o1, float* y, std::int64_t ldy) {
+  const kernels::TypeKernels& tk = kernels::active_kernels().of(w.dtype);
+  const std::size_t xs = act_row_bytes(w.dtype, w.cols());
+  for (std::int64_t r0 = 0; r0 < rows; r0 += kRowChunk) {
+    const std::int64_t nx = rows - r0 < kRowChunk ? rows - r0 : kRowChunk;
+    tk.gemm({w.cols(), w.row(o0), w.row_stride(), o1 - o0, xq + static_cast<std::size_t>(r0) * xs, xs, nx,
+             y + r0 * ldy + o0, ldy});
   }
 }
 

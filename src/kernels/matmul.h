@@ -1,6 +1,7 @@
 // Matrix products against weight tensors of any dtype. Kernels know shapes and dtypes, never
 // which model layer they serve.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "tensor/tensor.h"
@@ -16,6 +17,17 @@ class ThreadPool;
 // integer. BF16 weights round x to bf16. Output rows are split over the pool's threads.
 void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y,
             ThreadPool* pool = nullptr);
+
+// The pieces of matmul, for callers that share one activation conversion between several
+// matrices of the same dtype and width, or split work across matrices themselves:
+// act_row_bytes(w, cols) bytes per activation row; quantize_acts converts rows of x into that
+// format; matmul_part computes output columns [o0, o1) of y (row stride ldy) single-threaded.
+// Each output element is one complete dot product, so results do not depend on how the work
+// is split or which other rows are in x.
+std::size_t act_row_bytes(DType w, std::int64_t cols);
+void quantize_acts(DType w, const float* x, std::int64_t rows, std::int64_t cols, std::uint8_t* dst);
+void matmul_part(const Tensor& w, const std::uint8_t* xq, std::int64_t rows, std::int64_t o0,
+                 std::int64_t o1, float* y, std::int64_t ldy);
 
 // Row r of w converted to float32 (embedding look-up, tests).
 void dequantize_row(const Tensor& w, std::int64_t r, float* out);

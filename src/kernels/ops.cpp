@@ -34,10 +34,19 @@ void axpy(float a, const float* x, float* y, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+// 16 independent partial sums: the compiler keeps them in vector registers, where one serial
+// sum would wait on the add latency for every element (attention runs this over the cache).
+// The summation order depends only on n, so results are reproducible.
 float dot(const float* a, const float* b, std::int64_t n) {
-  float s = 0.0f;
-  for (std::int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
+  constexpr int kLanes = 16;
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) acc[j] += a[i + j] * b[i + j];
+  for (; i < n; ++i) acc[0] += a[i] * b[i];
+  for (int w = kLanes / 2; w > 0; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+  return acc[0];
 }
 
 void rope_pairs(float* x, const float* cos, const float* sin, std::int64_t n) {

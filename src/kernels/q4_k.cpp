@@ -75,15 +75,35 @@ static void unpack_q4k(const BlockQ4K& b, std::uint8_t* L) {
   }
 }
 
+void dequantize_superblock_k4(std::uint16_t d16, std::uint16_t dmin16, const std::uint8_t* scales,
+                              const std::uint8_t* L, float* y) {
+  std::uint8_t sc[8], m[8];
+  unpack_scales_k4(scales, sc, m);
+  const float d = f16_to_f32(d16), dmin = f16_to_f32(dmin16);
+  for (int i = 0; i < kQKK; ++i) y[i] = d * sc[i / 32] * L[i] - dmin * m[i / 32];
+}
+
 void dequantize_row_q4_k(const void* src, std::int64_t n, float* y) {
   const auto* in = static_cast<const BlockQ4K*>(src);
   for (std::int64_t b = 0; b < n / kQKK; ++b, y += kQKK) {
-    std::uint8_t L[kQKK], sc[8], m[8];
+    std::uint8_t L[kQKK];
     unpack_q4k(in[b], L);
-    unpack_scales_k4(in[b].scales, sc, m);
-    const float d = f16_to_f32(in[b].d), dmin = f16_to_f32(in[b].dmin);
-    for (int i = 0; i < kQKK; ++i) y[i] = d * sc[i / 32] * L[i] - dmin * m[i / 32];
+    dequantize_superblock_k4(in[b].d, in[b].dmin, in[b].scales, L, y);
   }
+}
+
+float dot_superblock_k4(std::uint16_t d, std::uint16_t dmin, const std::uint8_t* scales,
+                        const std::uint8_t* L, const BlockQ8K& x) {
+  std::uint8_t sc[8], m[8];
+  unpack_scales_k4(scales, sc, m);
+  std::int32_t isum = 0, msum = 0;
+  for (int j = 0; j < 8; ++j) {
+    std::int32_t s = 0;
+    for (int i = 32 * j; i < 32 * j + 32; ++i) s += L[i] * x.qs[i];
+    isum += sc[j] * s;
+    msum += m[j] * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
+  }
+  return x.d * (f16_to_f32(d) * static_cast<float>(isum) - f16_to_f32(dmin) * static_cast<float>(msum));
 }
 
 namespace scalar {
@@ -93,18 +113,9 @@ static float dot_q4_k(std::int64_t n, const std::uint8_t* w, const std::uint8_t*
   const auto* xb = reinterpret_cast<const BlockQ8K*>(x);
   float sum = 0.0f;
   for (std::int64_t b = 0; b < n / kQKK; ++b) {
-    std::uint8_t L[kQKK], sc[8], m[8];
+    std::uint8_t L[kQKK];
     unpack_q4k(wb[b], L);
-    unpack_scales_k4(wb[b].scales, sc, m);
-    std::int32_t isum = 0, msum = 0;
-    for (int j = 0; j < 8; ++j) {
-      std::int32_t s = 0;
-      for (int i = 32 * j; i < 32 * j + 32; ++i) s += L[i] * xb[b].qs[i];
-      isum += sc[j] * s;
-      msum += m[j] * (xb[b].bsums[2 * j] + xb[b].bsums[2 * j + 1]);
-    }
-    sum += xb[b].d * (f16_to_f32(wb[b].d) * static_cast<float>(isum) -
-                      f16_to_f32(wb[b].dmin) * static_cast<float>(msum));
+    sum += dot_superblock_k4(wb[b].d, wb[b].dmin, wb[b].scales, L, xb[b]);
   }
   return sum;
 }

@@ -34,11 +34,9 @@ static void unpack_q5k(const BlockQ5K& b, std::uint8_t* L) {
 void dequantize_row_q5_k(const void* src, std::int64_t n, float* y) {
   const auto* in = static_cast<const BlockQ5K*>(src);
   for (std::int64_t b = 0; b < n / kQKK; ++b, y += kQKK) {
-    std::uint8_t L[kQKK], sc[8], m[8];
+    std::uint8_t L[kQKK];
     unpack_q5k(in[b], L);
-    unpack_scales_k4(in[b].scales, sc, m);
-    const float d = f16_to_f32(in[b].d), dmin = f16_to_f32(in[b].dmin);
-    for (int i = 0; i < kQKK; ++i) y[i] = d * sc[i / 32] * L[i] - dmin * m[i / 32];
+    dequantize_superblock_k4(in[b].d, in[b].dmin, in[b].scales, L, y);
   }
 }
 
@@ -49,18 +47,9 @@ static float dot_q5_k(std::int64_t n, const std::uint8_t* w, const std::uint8_t*
   const auto* xb = reinterpret_cast<const BlockQ8K*>(x);
   float sum = 0.0f;
   for (std::int64_t b = 0; b < n / kQKK; ++b) {
-    std::uint8_t L[kQKK], sc[8], m[8];
+    std::uint8_t L[kQKK];
     unpack_q5k(wb[b], L);
-    unpack_scales_k4(wb[b].scales, sc, m);
-    std::int32_t isum = 0, msum = 0;
-    for (int j = 0; j < 8; ++j) {
-      std::int32_t s = 0;
-      for (int i = 32 * j; i < 32 * j + 32; ++i) s += L[i] * xb[b].qs[i];
-      isum += sc[j] * s;
-      msum += m[j] * (xb[b].bsums[2 * j] + xb[b].bsums[2 * j + 1]);
-    }
-    sum += xb[b].d * (f16_to_f32(wb[b].d) * static_cast<float>(isum) -
-                      f16_to_f32(wb[b].dmin) * static_cast<float>(msum));
+    sum += dot_superblock_k4(wb[b].d, wb[b].dmin, wb[b].scales, L, xb[b]);
   }
   return sum;
 }

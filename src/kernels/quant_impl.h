@@ -43,4 +43,13 @@ void quantize_superblock_k4(const float* x, int nmax, std::uint16_t* d, std::uin
                             std::uint8_t* scales, std::uint8_t* L);
 // The 6-bit scales and mins of all 8 sub-blocks.
 void unpack_scales_k4(const std::uint8_t* scales, std::uint8_t* sc, std::uint8_t* m);
+
+// Shared by Q4_K and Q5_K once a super-block's 256 values are unpacked to L (in order), with its
+// f16 super-scales d, dmin and packed scales: the dequantized values, and the scalar dot product
+// with a Q8_K block.
+struct BlockQ8K;
+void dequantize_superblock_k4(std::uint16_t d, std::uint16_t dmin, const std::uint8_t* scales,
+                              const std::uint8_t* L, float* y);
+float dot_superblock_k4(std::uint16_t d, std::uint16_t dmin, const std::uint8_t* scales,
+                        const std::uint8_t* L, const BlockQ8K& x);
 }  // namespace dsv2::kernels

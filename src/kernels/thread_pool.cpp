@@ -1,6 +1,27 @@
 #include "kernels/thread_pool.h"
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define DSV2_PAUSE() _mm_pause()
+#else
+#define DSV2_PAUSE() ((void)0)
+#endif
+
 namespace dsv2 {
+
+namespace {
+
+// ~50-100 µs of pause: longer than the gaps between a step's parallel_for calls, short enough
+// that an idle pool stops burning a core shared with other processes.
+constexpr int kSpin = 20000;
+
+void chunk(std::int64_t n, int parts, int i, std::int64_t* b, std::int64_t* e) {
+  std::int64_t base = n / parts, extra = n % parts;
+  *b = i * base + (i < extra ? i : extra);
+  *e = *b + base + (i < extra ? 1 : 0);
+}
+
+}  // namespace
 
 int ThreadPool::hardware_threads() {
   unsigned n = std::thread::hardware_concurrency();
@@ -16,60 +37,60 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
+    generation_.fetch_add(1);
   }
   cv_start_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-static void chunk(std::int64_t n, int parts, int i, std::int64_t* b, std::int64_t* e) {
-  std::int64_t base = n / parts, extra = n % parts;
-  *b = i * base + (i < extra ? i : extra);
-  *e = *b + base + (i < extra ? 1 : 0);
-}
-
-void ThreadPool::parallel_for(std::int64_t n,
-                              const std::function<void(std::int64_t, std::int64_t, int)>& fn) {
+void ThreadPool::parallel_for(std::int64_t n, RangeFn fn) {
   if (n <= 0) return;
   if (n_threads_ == 1 || n == 1) {
     fn(0, n, 0);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    job_n_ = n;
-    pending_ = n_threads_ - 1;
-    ++generation_;
+  job_ = &fn;
+  job_n_ = n;
+  pending_.store(n_threads_ - 1);
+  generation_.fetch_add(1);  // seq_cst: ordered before the sleepers_ load below
+  if (sleepers_.load() > 0) {
+    // A worker that counted itself asleep holds mu_ from its last check until it waits, so
+    // taking mu_ here means the notify cannot fall between the two.
+    { std::lock_guard<std::mutex> lock(mu_); }
+    cv_start_.notify_all();
   }
-  cv_start_.notify_all();
   std::int64_t b, e;
   chunk(n, n_threads_, 0, &b, &e);
   if (b < e) fn(b, e, 0);
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_done_.wait(lock, [this] { return pending_ == 0; });
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpin) DSV2_PAUSE();
+    else std::this_thread::yield();
+  }
   job_ = nullptr;
+}
+
+// Returns false when the pool is stopping.
+bool ThreadPool::wait_for_job(std::uint64_t seen) {
+  for (int spin = 0; spin < kSpin; ++spin) {
+    if (generation_.load(std::memory_order_acquire) != seen) return !stop_;
+    DSV2_PAUSE();
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  sleepers_.fetch_add(1);
+  cv_start_.wait(lock, [&] { return generation_.load() != seen; });
+  sleepers_.fetch_sub(1);
+  return !stop_;
 }
 
 void ThreadPool::worker(int index) {
   std::uint64_t seen = 0;
   for (;;) {
-    const std::function<void(std::int64_t, std::int64_t, int)>* job;
-    std::int64_t n;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_start_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-      n = job_n_;
-    }
+    if (!wait_for_job(seen)) return;
+    seen = generation_.load(std::memory_order_acquire);
     std::int64_t b, e;
-    chunk(n, n_threads_, index, &b, &e);
-    if (b < e) (*job)(b, e, index);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) cv_done_.notify_one();
-    }
+    chunk(job_n_, n_threads_, index, &b, &e);
+    if (b < e) (*job_)(b, e, index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 

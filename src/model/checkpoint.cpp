@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "io/gguf.h"
 #include "io/mapped_file.h"
 #include "io/safetensors.h"
 #include "util/error.h"
@@ -64,7 +65,19 @@ std::unique_ptr<Checkpoint> Checkpoint::open_hf_dir(const std::string& dir) {
 std::unique_ptr<Checkpoint> Checkpoint::open(const std::string& path) {
   check(fs::exists(path), path + ": no such file or directory");
   if (fs::is_directory(path)) return open_hf_dir(path);
-  throw Error(path + ": not a model directory (GGUF model files are not supported yet)");
+  return open_gguf(path);
+}
+
+std::unique_ptr<Checkpoint> Checkpoint::from_memory(Config config, std::map<std::string, Tensor> tensors,
+                                                   std::shared_ptr<const void> owner, std::string source) {
+  std::unique_ptr<Checkpoint> ck(new Checkpoint());
+  ck->config_ = std::move(config);
+  ck->source_ = std::move(source);
+  ck->owner_ = std::move(owner);
+  for (const auto& [name, t] : tensors) ck->tensor_file_[name] = ck->source_;
+  ck->tensors_ = std::move(tensors);
+  ck->validate();
+  return ck;
 }
 
 void Checkpoint::add_file(std::unique_ptr<SafetensorsFile> file) {
@@ -90,15 +103,29 @@ const Tensor& Checkpoint::get(const std::string& name) const {
 }
 
 void Checkpoint::validate() const {
+  const std::string config_source = gguf_ ? "the GGUF metadata" : "config.json";
+  auto check_shape = [&](const std::string& name, const std::vector<std::int64_t>& shape) {
+    const Tensor& t = get(name);
+    const std::string& file = tensor_file_.at(name);
+    check(t.shape == shape, file + ": tensor '" + name + "' has shape " + shape_str(t.shape) +
+                                ", " + config_source + " implies " + shape_str(shape));
+    check(t.dtype != DType::I32 && t.dtype != DType::I64,
+          file + ": tensor '" + name + "' has integer dtype " + std::string(dtype_name(t.dtype)) +
+              ", expected a float or quantized weight type");
+  };
+  const std::string kv_b = "kv_b_proj.weight";
   for (const TensorSpec& spec : expected_tensors(config_)) {
     if (spec.name == "lm_head.weight" && !has(spec.name) && config_.tie_word_embeddings) continue;
-    const Tensor& t = get(spec.name);
-    const std::string& file = tensor_file_.at(spec.name);
-    check(t.shape == spec.shape, file + ": tensor '" + spec.name + "' has shape " + shape_str(t.shape) +
-                                     ", config.json implies " + shape_str(spec.shape));
-    check(t.dtype != DType::I32 && t.dtype != DType::I64,
-          file + ": tensor '" + spec.name + "' has integer dtype " + std::string(dtype_name(t.dtype)) +
-              ", expected a float or quantized weight type");
+    const bool is_kv_b = spec.name.ends_with(kv_b);
+    if (!is_kv_b || has(spec.name)) {
+      check_shape(spec.name, spec.shape);
+      continue;
+    }
+    // The absorbed layout: W_UK transposed and W_UV, per head, instead of kv_b_proj.
+    const std::string p = spec.name.substr(0, spec.name.size() - kv_b.size());
+    const std::int64_t nh = config_.num_heads, r = config_.kv_lora_rank;
+    check_shape(p + "k_b_proj.weight", {nh * r, config_.qk_nope_head_dim});
+    check_shape(p + "v_b_proj.weight", {nh * config_.v_head_dim, r});
   }
 }
 

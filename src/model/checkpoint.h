@@ -12,6 +12,7 @@
 
 namespace dsv2 {
 
+class GgufFile;
 class SafetensorsFile;
 
 class Checkpoint {
@@ -19,8 +20,17 @@ class Checkpoint {
   // A Hugging Face directory: config.json and model.safetensors, or sharded model-*.safetensors
   // with model.safetensors.index.json.
   static std::unique_ptr<Checkpoint> open_hf_dir(const std::string& dir);
+  // A llama.cpp `deepseek2` GGUF file (legacy or MLA layout). Its tensors are exposed under HF
+  // names: stacked experts as per-expert row slices; the MLA layout's attn_k_b / attn_v_b as
+  // "self_attn.k_b_proj.weight" [nh*r_kv, dn] and "self_attn.v_b_proj.weight" [nh*dv, r_kv]
+  // in place of kv_b_proj. Implemented in gguf_checkpoint.cpp.
+  static std::unique_ptr<Checkpoint> open_gguf(const std::string& path);
   // A model as users have it: a Hugging Face directory or a GGUF file.
   static std::unique_ptr<Checkpoint> open(const std::string& path);
+  // An in-memory checkpoint (benchmarks, tests): the tensors view buffers that `owner` keeps
+  // alive for the checkpoint's lifetime. Validated like a loaded one.
+  static std::unique_ptr<Checkpoint> from_memory(Config config, std::map<std::string, Tensor> tensors,
+                                                 std::shared_ptr<const void> owner, std::string source);
   ~Checkpoint();
 
   const Config& config() const { return config_; }
@@ -40,9 +50,11 @@ class Checkpoint {
   Config config_;
   std::string source_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::unique_ptr<GgufFile> gguf_;
   std::map<std::string, Tensor> tensors_;
   std::map<std::string, std::string> tensor_file_;          // name -> file path, for errors
   std::vector<std::vector<std::uint8_t>> realigned_;        // copies of misaligned tensors only
+  std::shared_ptr<const void> owner_;                       // from_memory's buffers
 };
 
 }  // namespace dsv2

@@ -21,21 +21,23 @@ KvCache DeepseekV2::new_cache(std::int64_t ctx) const {
   return KvCache(config(), ctx > 0 ? ctx : max_pos);
 }
 
-void DeepseekV2::validate(std::span<const BatchRow> rows) const {
+void DeepseekV2::validate(std::span<const BatchRow> rows) {
   check(!rows.empty(), "forward: empty batch");
-  std::vector<std::pair<const KvCache*, std::int64_t>> next;  // per cache: next expected position
+  auto& next = next_pos_;  // per cache: next expected position (a member: decode must not allocate)
+  next.clear();
   for (const BatchRow& r : rows) {
-    check(r.token >= 0 && r.token < config().vocab_size,
-          "token id " + std::to_string(r.token) + " is outside the vocabulary [0, " +
-              std::to_string(config().vocab_size) + ")");
+    if (r.token < 0 || r.token >= config().vocab_size)
+      throw Error("token id " + std::to_string(r.token) + " is outside the vocabulary [0, " +
+              std::to_string(config().vocab_size) + ")");  // built only on failure
     check(r.cache != nullptr, "forward: batch row without a KV cache");
     auto it = std::find_if(next.begin(), next.end(), [&](auto& p) { return p.first == r.cache; });
     if (it == next.end()) {
       r.cache->reserve_append(r.pos, 1);
       next.emplace_back(r.cache, r.pos + 1);
     } else {
-      check(r.pos == it->second, "forward: positions of a sequence must be consecutive, got " +
-                                     std::to_string(r.pos) + " after " + std::to_string(it->second - 1));
+      if (r.pos != it->second)
+        throw Error("forward: positions of a sequence must be consecutive, got " + std::to_string(r.pos) +
+                    " after " + std::to_string(it->second - 1));
       r.cache->reserve_append(r.cache->size(), r.pos - r.cache->size() + 1);
       ++it->second;
     }

@@ -34,7 +34,7 @@ class DeepseekV2 {
   void forward(std::span<const BatchRow> rows, float* logits);
 
  private:
-  void validate(std::span<const BatchRow> rows) const;
+  void validate(std::span<const BatchRow> rows);
   void embed(std::span<const BatchRow> rows, float* x) const;
   void layer(std::int64_t i, std::span<const BatchRow> rows, float* x);
   void output(std::span<const BatchRow> rows, const float* x, float* logits);
@@ -48,6 +48,7 @@ class DeepseekV2 {
   MlaScratch mla_;
   MlpScratch mlp_;
   MoeScratch moe_;
+  std::vector<std::pair<const KvCache*, std::int64_t>> next_pos_;
 };
 
 }  // namespace dsv2

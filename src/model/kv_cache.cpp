@@ -11,10 +11,10 @@ KvCache::KvCache(const Config& c, std::int64_t capacity)
 }
 
 void KvCache::reserve_append(std::int64_t pos, std::int64_t count) const {
-  check(pos == size_, "KV cache: tokens must be appended at position " + std::to_string(size_) +
+  if (pos != size_) throw Error("KV cache: tokens must be appended at position " + std::to_string(size_) +
                           ", got position " + std::to_string(pos));
-  check(pos + count <= capacity_,
-        "context length exceeded: " + std::to_string(pos + count) + " tokens do not fit in the context of " +
+  if (pos + count > capacity_)
+    throw Error("context length exceeded: " + std::to_string(pos + count) + " tokens do not fit in the context of " +
             std::to_string(capacity_) + " (raise --ctx)");
 }
 

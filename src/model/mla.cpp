@@ -51,24 +51,33 @@ void write_cache_and_rope(const MlaWeights& w, const Dims& d, const Rope& rope, 
   }
 }
 
-// q_lat[h, t, :] = W_UK,hᵀ q_nope[t, h, :] for every head (head-major so each head is one matmul).
+// q_lat[h, t, :] = W_UK,hᵀ q_nope[t, h, :] for every head (head-major). One parallel_for over
+// heads, each head's small product on one thread: per-head pool calls cost more than the math.
 void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPool& pool) {
-  float* qn = grow(s.q_nope_h, static_cast<std::size_t>(d.T * d.dn));
+  float* qn = grow(s.q_nope_h, static_cast<std::size_t>(d.nh * d.T * d.dn));
   float* ql = grow(s.q_lat, static_cast<std::size_t>(d.nh * d.T * d.r));
-  for (std::int64_t h = 0; h < d.nh; ++h) {
-    for (std::int64_t t = 0; t < d.T; ++t) {
-      const float* src = s.q.data() + (t * d.nh + h) * d.dq;
-      std::copy(src, src + d.dn, qn + t * d.dn);
+  const DType wt = w.uk_t[0].dtype;
+  const std::size_t xs = act_row_bytes(wt, d.dn) * static_cast<std::size_t>(d.T);
+  std::uint8_t* xq = grow(s.head_xq, xs * static_cast<std::size_t>(d.nh) + 64);
+  pool.parallel_for(d.nh, [&](std::int64_t h0, std::int64_t h1, int) {
+    for (std::int64_t h = h0; h < h1; ++h) {
+      float* q = qn + h * d.T * d.dn;
+      for (std::int64_t t = 0; t < d.T; ++t) {
+        const float* src = s.q.data() + (t * d.nh + h) * d.dq;
+        std::copy(src, src + d.dn, q + t * d.dn);
+      }
+      std::uint8_t* x = xq + xs * static_cast<std::size_t>(h);
+      quantize_acts(wt, q, d.T, d.dn, x);
+      matmul_part(w.uk_t[static_cast<std::size_t>(h)], x, d.T, 0, d.r, ql + h * d.T * d.r, d.r);
     }
-    matmul(w.uk_t[static_cast<std::size_t>(h)], qn, d.T, ql + h * d.T * d.r, &pool);
-  }
+  });
 }
 
 // ctx[h, t, :] = Σ_j softmax_j(scale * (q_lat·c_j + q_pe·k_pe_j)) c_j over the row's past.
 void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows,
             MlaScratch& s, ThreadPool& pool) {
-  std::int64_t max_len = 0;
-  for (const BatchRow& r : rows) max_len = std::max(max_len, r.pos + 1);
+  std::int64_t max_len = 0;  // by capacity, not position: decode must not regrow it every step
+  for (const BatchRow& r : rows) max_len = std::max(max_len, r.cache->capacity());
   float* ctx = grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r));
   float* scores_all = grow(s.scores, static_cast<std::size_t>(pool.size() * max_len));
   pool.parallel_for(d.T * d.nh, [&](std::int64_t b, std::int64_t e, int thread) {
@@ -91,14 +100,19 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
   });
 }
 
-// o[t, h*dv + :] = W_UV,h ctx[h, t, :], then out = o_proj(o).
+// o[t, h*dv + :] = W_UV,h ctx[h, t, :] (one parallel_for over heads), then out = o_proj(o).
 void project_output(const MlaWeights& w, const Dims& d, float* out, MlaScratch& s, ThreadPool& pool) {
-  float* oh = grow(s.o_h, static_cast<std::size_t>(d.T * d.dv));
   float* o = grow(s.o, static_cast<std::size_t>(d.T * d.nh * d.dv));
-  for (std::int64_t h = 0; h < d.nh; ++h) {
-    matmul(w.uv[static_cast<std::size_t>(h)], s.ctx.data() + h * d.T * d.r, d.T, oh, &pool);
-    for (std::int64_t t = 0; t < d.T; ++t) std::copy(oh + t * d.dv, oh + (t + 1) * d.dv, o + (t * d.nh + h) * d.dv);
-  }
+  const DType wt = w.uv[0].dtype;
+  const std::size_t xs = act_row_bytes(wt, d.r) * static_cast<std::size_t>(d.T);
+  std::uint8_t* xq = grow(s.head_xq, xs * static_cast<std::size_t>(d.nh) + 64);
+  pool.parallel_for(d.nh, [&](std::int64_t h0, std::int64_t h1, int) {
+    for (std::int64_t h = h0; h < h1; ++h) {
+      std::uint8_t* x = xq + xs * static_cast<std::size_t>(h);
+      quantize_acts(wt, s.ctx.data() + h * d.T * d.r, d.T, d.r, x);
+      matmul_part(w.uv[static_cast<std::size_t>(h)], x, d.T, 0, d.dv, o + h * d.dv, d.nh * d.dv);
+    }
+  });
   matmul(w.o_proj, o, d.T, out, &pool);
 }
 

@@ -16,6 +16,7 @@ class ThreadPool;
 
 struct MlaScratch {
   std::vector<float> q, q_a, kv_a, cos, sin, q_nope_h, q_lat, ctx, o_h, o, scores;
+  std::vector<std::uint8_t> head_xq;  // per head: its activations in the weight's input format
 };
 
 // out[T, H] = attention over xn[T, H] (already normed) for `rows`; appends each row's latent and

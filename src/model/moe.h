@@ -17,13 +17,23 @@ struct MlpScratch {
   std::vector<float> gate, up;
 };
 
+// One expert's share of a MoE step: which batch rows it sees and where its buffers start.
+struct ExpertTask {
+  const MlpWeights* w = nullptr;
+  std::int64_t expert = -1;                  // -1: the shared experts (every row, weight 1)
+  std::int64_t n = 0, units_begin = 0;       // rows; first gate+up work unit
+  std::size_t xq = 0, hq = 0, h = 0, y = 0;  // offsets into the scratch buffers
+};
+
 struct MoeScratch {
-  MlpScratch mlp;
   RouterScratch router;
   Routing routing;
-  std::vector<float> x_e, y_e, shared;
   std::vector<std::vector<std::int32_t>> rows_of;     // per expert: batch rows routed to it
   std::vector<std::vector<float>> weight_of;          // per expert: their routing weights
+  std::vector<std::int32_t> all_rows;                 // 0..T-1, the shared experts' rows
+  std::vector<ExpertTask> tasks;
+  std::vector<std::uint8_t> xq, hq;                   // quantized inputs of gate+up, of down
+  std::vector<float> x_e, h, y;                       // gathered inputs, hidden, outputs
 };
 
 // out[T, H] = down(silu(gate(x)) * up(x)).

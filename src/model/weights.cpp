@@ -34,6 +34,16 @@ void absorb_kv_b(const Tensor& kv_b, const Config& c, MlaWeights& a) {
   }
 }
 
+// The absorbed form stored as such (k_b_proj [nh*r_kv, dn], v_b_proj [nh*dv, r_kv]): every
+// per-head matrix is a row slice, in the stored dtype.
+void bind_absorbed(const Tensor& k_b, const Tensor& v_b, const Config& c, MlaWeights& a) {
+  const std::int64_t r = c.kv_lora_rank, dv = c.v_head_dim;
+  for (std::int64_t h = 0; h < c.num_heads; ++h) {
+    a.uk_t.push_back(k_b.slice_rows(h * r, r));
+    a.uv.push_back(v_b.slice_rows(h * dv, dv));
+  }
+}
+
 MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p) {
   MlaWeights a;
   if (c.q_lora_rank > 0) {
@@ -46,7 +56,10 @@ MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p)
   a.kv_a_proj = ck.get(p + "kv_a_proj_with_mqa.weight");
   a.kv_a_norm = to_f32(ck.get(p + "kv_a_layernorm.weight"));
   a.o_proj = ck.get(p + "o_proj.weight");
-  absorb_kv_b(ck.get(p + "kv_b_proj.weight"), c, a);
+  if (ck.has(p + "k_b_proj.weight"))
+    bind_absorbed(ck.get(p + "k_b_proj.weight"), ck.get(p + "v_b_proj.weight"), c, a);
+  else
+    absorb_kv_b(ck.get(p + "kv_b_proj.weight"), c, a);
   return a;
 }
 

@@ -25,7 +25,9 @@ struct MlaWeights {
   // uk_t[h] = W_UK,hᵀ [r_kv, dn] gives the latent query q_c = W_UK,hᵀ q_nope;
   // uv[h] = W_UV,h [dv, r_kv] maps the attended latent to the head's output.
   std::vector<Tensor> uk_t, uv;
-  std::vector<float> uk_t_storage;    // owns uk_t when it had to be transposed at load
+  // Checkpoints that store the absorbed form (GGUF's attn_k_b / attn_v_b) give uk_t directly as
+  // views; only kv_b_proj needs the transposing copy that this owns.
+  std::vector<float> uk_t_storage;
 };
 
 struct MoeWeights {

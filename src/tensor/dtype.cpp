@@ -1,9 +1,9 @@
 #include "tensor/dtype.h"
 
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cmath>
-#include <cstring>
 
 namespace dsv2 {
 
@@ -46,15 +46,11 @@ std::size_t row_bytes(DType t, std::int64_t n) {
 }
 
 float bf16_to_f32(std::uint16_t v) {
-  std::uint32_t bits = static_cast<std::uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return std::bit_cast<float>(static_cast<std::uint32_t>(v) << 16);
 }
 
 std::uint16_t f32_to_bf16(float f) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, 4);
+  std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
   if (std::isnan(f)) return static_cast<std::uint16_t>((bits >> 16) | 0x40);
   bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest even
   return static_cast<std::uint16_t>(bits >> 16);
@@ -82,14 +78,11 @@ float f16_to_f32(std::uint16_t h) {
   } else {
     bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
   }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return std::bit_cast<float>(bits);
 }
 
 std::uint16_t f32_to_f16(float f) {
-  std::uint32_t x;
-  std::memcpy(&x, &f, 4);
+  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
   std::uint32_t sign = (x >> 16) & 0x8000u;
   std::uint32_t absx = x & 0x7fffffffu;
   if (absx >= 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0u));

@@ -21,10 +21,11 @@ std::size_t char_length_at(std::string_view s, std::size_t pos) {
   return next - pos;
 }
 
-// Matches and the gaps between them, in order (Onig's find_iter: an empty match right where
-// the previous match ended is skipped by advancing one character).
-void find_spans(std::string_view piece, const Regex& re, bool invert, std::vector<Span>& spans) {
-  std::size_t last_end = 0, prev = 0, s = 0, e = 0;
+// Calls on_match(begin, end) for each match in order (Onig's find_iter: an empty match right
+// where the previous match ended is skipped by advancing one character).
+template <class OnMatch>
+void for_each_match(std::string_view piece, const Regex& re, OnMatch on_match) {
+  std::size_t last_end = 0, s = 0, e = 0;
   bool have_last_match = false;
   std::size_t last_match_end = 0;
   while (last_end <= piece.size() && re.find(piece, last_end, &s, &e)) {
@@ -35,10 +36,18 @@ void find_spans(std::string_view piece, const Regex& re, bool invert, std::vecto
     last_end = e;
     have_last_match = true;
     last_match_end = e;
+    on_match(s, e);
+  }
+}
+
+// Matches and the gaps between them, in order.
+void find_spans(std::string_view piece, const Regex& re, bool invert, std::vector<Span>& spans) {
+  std::size_t prev = 0;
+  for_each_match(piece, re, [&](std::size_t s, std::size_t e) {
     if (prev != s) spans.push_back({prev, s, invert});
     spans.push_back({s, e, !invert});
     prev = e;
-  }
+  });
   if (prev != piece.size()) spans.push_back({prev, piece.size(), invert});
 }
 
@@ -78,21 +87,12 @@ void merge_contiguous(std::vector<Span>& spans) {
 
 // The common case (Isolated, not inverted) without the intermediate span list.
 void split_isolated(std::string_view piece, const Regex& re, std::vector<std::string_view>& out) {
-  std::size_t last_end = 0, prev = 0, s = 0, e = 0;
-  bool have_last_match = false;
-  std::size_t last_match_end = 0;
-  while (last_end <= piece.size() && re.find(piece, last_end, &s, &e)) {
-    if (s == e && have_last_match && last_match_end == e) {
-      last_end += char_length_at(piece, last_end);
-      continue;
-    }
-    last_end = e;
-    have_last_match = true;
-    last_match_end = e;
+  std::size_t prev = 0;
+  for_each_match(piece, re, [&](std::size_t s, std::size_t e) {
     if (prev != s) out.push_back(piece.substr(prev, s - prev));
     if (e != s) out.push_back(piece.substr(s, e - s));
     prev = e;
-  }
+  });
   if (prev != piece.size()) out.push_back(piece.substr(prev));
 }
 }  // namespace

@@ -20,6 +20,15 @@ std::size_t expected_length(unsigned char lead) {
   if (lead >= 0xF0 && lead <= 0xF4) return 4;
   return 0;  // 80-C1 and F5-FF never start a sequence
 }
+
+// The length the lead byte claims, before any validation (for the lenient walkers).
+std::size_t declared_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) return 2;
+  if ((lead & 0xF0) == 0xE0) return 3;
+  if ((lead & 0xF8) == 0xF0) return 4;
+  return 1;  // stray continuation byte or F8-FF
+}
 }  // namespace
 
 std::size_t sequence_length(std::string_view s, std::size_t pos, std::size_t* subpart, bool* truncated) {
@@ -133,6 +142,32 @@ bool is_white_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
          c == 0x3000;
+}
+
+std::size_t char_size(std::string_view s, std::size_t pos) {
+  const std::size_t n = declared_length(static_cast<unsigned char>(s[pos]));
+  if (pos + n > s.size()) return 1;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[pos + k]) & 0xC0) != 0x80) return 1;
+  return n;
+}
+
+std::size_t length(std::string_view s) {
+  std::size_t count = 0;
+  for (std::size_t pos = 0; pos < s.size(); pos += char_size(s, pos)) ++count;
+  return count;
+}
+
+std::vector<std::size_t> starts(std::string_view s) {
+  std::vector<std::size_t> out;
+  for (std::size_t pos = 0; pos < s.size(); pos += char_size(s, pos)) out.push_back(pos);
+  out.push_back(s.size());
+  return out;
+}
+
+char32_t code_point_at(std::string_view s, std::size_t pos) {
+  if (char_size(s, pos) == 1) return static_cast<unsigned char>(s[pos]);
+  return decode(s, pos);  // a complete sequence of 2-4 bytes: decode reads exactly that
 }
 
 }  // namespace dsv2::utf8

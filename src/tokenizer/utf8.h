@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dsv2::utf8 {
 
@@ -32,5 +33,15 @@ std::size_t previous_start(std::string_view s, std::size_t end);
 
 // The Unicode White_Space property (what Rust's char::is_whitespace and regex \s test).
 bool is_white_space(char32_t cp);
+
+// Lenient code-point walking for the chat template engine, which measures, indexes and slices
+// strings by code point as Python does and never fails on invalid UTF-8: a byte that does not
+// start a sequence of the length its lead byte declares, completed by continuation bytes, counts
+// as one code point of its own (and decodes to its own value).
+std::size_t char_size(std::string_view s, std::size_t pos);  // 1-4
+std::size_t length(std::string_view s);
+// Byte offset of every code point, followed by s.size().
+std::vector<std::size_t> starts(std::string_view s);
+char32_t code_point_at(std::string_view s, std::size_t pos);
 
 }  // namespace dsv2::utf8

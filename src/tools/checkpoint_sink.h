@@ -19,6 +19,9 @@ using SinkTensor = SafetensorsEntry;  // name, dtype, shape
 class CheckpointSink {
  public:
   virtual ~CheckpointSink() = default;
+  // The order the sink wants the tensors in (a GGUF file stacks experts, so it wants each
+  // stack's experts back to back); producers call begin() with the result. Default: as given.
+  virtual std::vector<SinkTensor> arrange(std::vector<SinkTensor> tensors) const { return tensors; }
   virtual void begin(const std::vector<SinkTensor>& tensors) = 0;
   // The next bytes of tensors[index], in declaration order (see SafetensorsWriter::append).
   virtual void write(std::size_t index, std::span<const std::uint8_t> bytes) = 0;
@@ -29,5 +32,11 @@ class CheckpointSink {
 // is written last, so an interrupted run leaves a directory no loader mistakes for a model.
 std::unique_ptr<CheckpointSink> make_hf_sink(const std::string& dir, const Config& config,
                                              std::uint64_t max_shard_bytes);
+
+// A llama.cpp deepseek2 GGUF file (legacy attn_kv_b layout) with matrices in `type`, quantized
+// as the float32 values arrive; tokenizer metadata from tokenizer_dir when it has one. Takes
+// F32 tensors only.
+std::unique_ptr<CheckpointSink> make_gguf_sink(const std::string& path, const Config& config, DType type,
+                                               const std::string& tokenizer_dir);
 
 }  // namespace dsv2::tools

@@ -89,11 +89,12 @@ class AsyncWriter {
 void write_random_checkpoint(const Config& config, const GenerateOptions& opt,
                              CheckpointSink& sink) {
   std::vector<SinkTensor> tensors;
+  for (const TensorSpec& s : expected_tensors(config)) tensors.push_back({s.name, opt.dtype, s.shape});
+  tensors = sink.arrange(std::move(tensors));
   std::uint64_t total_bytes = 0, largest = 1;
-  for (const TensorSpec& s : expected_tensors(config)) {
-    tensors.push_back({s.name, opt.dtype, s.shape});
-    total_bytes += safetensors_nbytes(tensors.back());  // also rejects non-float dtypes
-    largest = std::max(largest, numel(tensors.back()));
+  for (const SinkTensor& t : tensors) {
+    total_bytes += safetensors_nbytes(t);  // also rejects non-float dtypes
+    largest = std::max(largest, numel(t));
   }
   sink.begin(tensors);
   ThreadPool pool(opt.threads);
@@ -189,9 +190,18 @@ void synth(const SynthOptions& opt) {
   config.torch_dtype = opt.generate.dtype == DType::F32    ? "float32"
                        : opt.generate.dtype == DType::BF16 ? "bfloat16"
                                                            : "float16";
+  GenerateOptions gen = opt.generate;
+  if (opt.out_dir.ends_with(".gguf")) {
+    // Generated in float32 and quantized on the fly; the tokenizer goes into the metadata.
+    check(opt.force || !fs::exists(opt.out_dir), opt.out_dir + ": exists (use --force to overwrite)");
+    gen.dtype = DType::F32;
+    gen.progress = gen.progress || count_params(config).total >= 250'000'000;
+    const std::string tok = (fs::path(shared_dir()) / "fixtures" / "tokenizer" / "deepseek-v2").string();
+    auto sink = make_gguf_sink(opt.out_dir, config, opt.gguf_type, tok);
+    return write_random_checkpoint(config, gen, *sink);
+  }
   prepare_out_dir(opt.out_dir, opt.force);
   copy_tokenizer(opt.out_dir);
-  GenerateOptions gen = opt.generate;
   const auto bytes =
       static_cast<std::uint64_t>(count_params(config).total) * dtype_info(gen.dtype).block_bytes;
   gen.progress = gen.progress || bytes >= 1'000'000'000;

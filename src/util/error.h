@@ -15,5 +15,9 @@ class Error : public std::runtime_error {
 inline void check(bool cond, const std::string& message) {
   if (!cond) throw Error(message);
 }
+// Literal messages build no std::string unless they fail (hot paths must not allocate).
+inline void check(bool cond, const char* message) {
+  if (!cond) throw Error(message);
+}
 
 }  // namespace dsv2

@@ -129,6 +129,20 @@ TEST(Tokenizer, InvalidUtf8IsReplacedNotCrashed) {
   EXPECT_TRUE(utf8::is_valid(tok.decode(tok.encode(noise, false))));
 }
 
+// The lenient walkers the chat templates use: a sequence counts whole when its lead byte's
+// declared length is completed by continuation bytes, otherwise each byte is one code point.
+TEST(Tokenizer, LenientUtf8CodePoints) {
+  EXPECT_EQ(utf8::length("a\u00e9\u4e2d\U0001F600"), 4u);
+  EXPECT_EQ(utf8::starts("a\u00e9\u4e2d"), (std::vector<std::size_t>{0, 1, 3, 6}));
+  EXPECT_EQ(utf8::length("\xE2\x82"), 2u);      // truncated: each byte
+  EXPECT_EQ(utf8::length("\x80\xFF"), 2u);      // stray continuation, F8-FF
+  EXPECT_EQ(utf8::length("\xC0\xAF"), 1u);      // overlong: not validated, one code point
+  EXPECT_EQ(utf8::code_point_at("\xC0\xAF", 0), 0x2Fu);
+  EXPECT_EQ(utf8::code_point_at("x\xFF", 1), 0xFFu);
+  EXPECT_EQ(utf8::code_point_at("\U0001F600", 0), 0x1F600u);
+  EXPECT_EQ(utf8::char_size("\xE2\x82\x41", 0), 1u);
+}
+
 TEST(Tokenizer, OutOfRangeIdsAreErrors) {
   const Tokenizer& tok = v2_tokenizer();
   EXPECT_THROW(tok.decode(std::vector<std::int32_t>{-1}), Error);

@@ -10,7 +10,7 @@
 #include "tokenizer/jinja/json.h"
 #include "tokenizer/jinja/ops.h"
 #include "tokenizer/jinja/strings.h"
-#include "tokenizer/jinja/utf8.h"
+#include "tokenizer/utf8.h"
 
 namespace dsv2::jinja {
 
@@ -50,7 +50,7 @@ using Filter = std::function<Value(const Value&, const CallArgs&)>;
 
 std::int64_t length(const Value& v) {
   if (v.is<Undefined>()) return 0;
-  if (const auto* s = v.get<std::string>()) return static_cast<std::int64_t>(utf8_length(*s));
+  if (const auto* s = v.get<std::string>()) return static_cast<std::int64_t>(utf8::length(*s));
   if (v.is<Value::ListPtr>()) return static_cast<std::int64_t>(v.list().size());
   if (v.is<Value::DictPtr>()) return static_cast<std::int64_t>(v.dict().size());
   throw TemplateError("object of type '" + type_name(v) + "' has no len()");

@@ -1,6 +1,6 @@
 #include "tokenizer/jinja/error.h"
 
-#include "tokenizer/jinja/utf8.h"
+#include "tokenizer/utf8.h"
 
 namespace dsv2::jinja {
 
@@ -13,7 +13,7 @@ std::string describe_position(std::string_view source, std::size_t offset) {
       line_start = i + 1;
     }
   }
-  const std::size_t column = utf8_length(source.substr(line_start, offset - line_start)) + 1;
+  const std::size_t column = utf8::length(source.substr(line_start, offset - line_start)) + 1;
   return std::to_string(line) + ":" + std::to_string(column);
 }
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "tokenizer/jinja/error.h"
-#include "tokenizer/jinja/utf8.h"
+#include "tokenizer/utf8.h"
 
 namespace dsv2::jinja {
 
@@ -24,7 +24,7 @@ void append_u_escape(std::string& out, std::uint32_t unit) {
 void append_string(std::string& out, const std::string& s, bool ensure_ascii) {
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = utf8_char_size(s, i);
+    const std::size_t n = utf8::char_size(s, i);
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; break;
@@ -38,7 +38,7 @@ void append_string(std::string& out, const std::string& s, bool ensure_ascii) {
         if (c < 0x20) {
           append_u_escape(out, c);
         } else if (c >= 0x80 && ensure_ascii) {
-          const std::uint32_t cp = utf8_decode(s, i);
+          const std::uint32_t cp = utf8::code_point_at(s, i);
           if (cp >= 0x10000) {  // a surrogate pair, as Python writes it
             append_u_escape(out, 0xD800 + ((cp - 0x10000) >> 10));
             append_u_escape(out, 0xDC00 + ((cp - 0x10000) & 0x3FF));

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "tokenizer/jinja/error.h"
-#include "tokenizer/jinja/utf8.h"
+#include "tokenizer/utf8.h"
 
 namespace dsv2::jinja {
 
@@ -233,7 +233,7 @@ void Lexer::lex_string() {
       value += '\\';
       pos_ = at;
     } else {
-      utf8_append(value, cp);
+      utf8::append(value, cp);
     }
   }
   tokens_.push_back(Token{TokenKind::String, std::move(value), open});
@@ -252,7 +252,7 @@ void Lexer::lex_operator() {
   }
   const char c = rest[0];
   if (kOne.find(c) == std::string_view::npos) {
-    throw TemplateError("unexpected character '" + std::string(src_.substr(pos_, utf8_char_size(src_, pos_))) + "'", pos_);
+    throw TemplateError("unexpected character '" + std::string(src_.substr(pos_, utf8::char_size(src_, pos_))) + "'", pos_);
   }
   if (c == '(' || c == '[' || c == '{') brackets_ += c == '(' ? ')' : (c == '[' ? ']' : '}');
   if (c == ')' || c == ']' || c == '}') {

@@ -8,7 +8,7 @@
 #include "tokenizer/jinja/error.h"
 #include "tokenizer/jinja/ops.h"
 #include "tokenizer/jinja/strings.h"
-#include "tokenizer/jinja/utf8.h"
+#include "tokenizer/utf8.h"
 
 namespace dsv2::jinja {
 
@@ -70,7 +70,7 @@ Value str_find(const Value& self, const CallArgs& args) {
   ArgReader a("find", args, {"sub"});
   const auto at = self.str().find(a.string_or(0, ""));
   if (at == std::string::npos) return Value(-1);
-  return Value(static_cast<std::int64_t>(utf8_length(std::string_view(self.str()).substr(0, at))));
+  return Value(static_cast<std::int64_t>(utf8::length(std::string_view(self.str()).substr(0, at))));
 }
 
 Value str_join(const Value& self, const CallArgs& args) {

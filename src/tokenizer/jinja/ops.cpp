@@ -7,7 +7,7 @@
 
 #include "tokenizer/jinja/builtins.h"
 #include "tokenizer/jinja/error.h"
-#include "tokenizer/jinja/utf8.h"
+#include "tokenizer/utf8.h"
 
 namespace dsv2::jinja {
 
@@ -223,7 +223,7 @@ std::vector<std::size_t> slice_indices(std::int64_t n, const Value& start, const
 Value slice(const Value& container, const Value& start, const Value& stop, const Value& step) {
   require_defined(container);
   if (const auto* s = container.get<std::string>()) {
-    const auto starts = utf8_starts(*s);
+    const auto starts = utf8::starts(*s);
     std::string out;
     for (std::size_t i : slice_indices(static_cast<std::int64_t>(starts.size() - 1), start, stop, step))
       out.append(*s, starts[i], starts[i + 1] - starts[i]);
@@ -263,7 +263,7 @@ Value get_item(const Value& container, const Value& key) {
     return i ? container.list()[*i] : missing(container, key);
   }
   if (const auto* s = container.get<std::string>()) {
-    const auto starts = utf8_starts(*s);
+    const auto starts = utf8::starts(*s);
     const auto i = python_index(key, starts.size() - 1);
     return i ? Value(s->substr(starts[*i], starts[*i + 1] - starts[*i])) : missing(container, key);
   }
@@ -293,7 +293,7 @@ List iterate(const Value& v) {
   }
   if (const auto* s = v.get<std::string>()) {
     List chars;
-    for (std::size_t i = 0; i < s->size(); i += utf8_char_size(*s, i)) chars.emplace_back(s->substr(i, utf8_char_size(*s, i)));
+    for (std::size_t i = 0; i < s->size(); i += utf8::char_size(*s, i)) chars.emplace_back(s->substr(i, utf8::char_size(*s, i)));
     return chars;
   }
   throw TemplateError("'" + type_name(v) + "' object is not iterable");

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "tokenizer/jinja/utf8.h"
+#include "tokenizer/utf8.h"
 
 namespace dsv2::jinja {
 
@@ -14,15 +14,15 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
 // Does the code point at s[i] belong to the strip set?
 bool in_set(std::string_view s, std::size_t i, std::size_t len, const std::optional<std::string>& chars) {
   if (!chars) return len == 1 && is_space(s[i]);
-  for (std::size_t k = 0; k < chars->size(); k += utf8_char_size(*chars, k))
-    if (chars->compare(k, utf8_char_size(*chars, k), s.substr(i, len)) == 0) return true;
+  for (std::size_t k = 0; k < chars->size(); k += utf8::char_size(*chars, k))
+    if (chars->compare(k, utf8::char_size(*chars, k), s.substr(i, len)) == 0) return true;
   return false;
 }
 
 }  // namespace
 
 std::string py_strip(std::string_view s, const std::optional<std::string>& chars, StripSide side) {
-  const auto starts = utf8_starts(s);
+  const auto starts = utf8::starts(s);
   std::size_t first = 0, last = starts.size() - 1;  // code point range [first, last)
   auto size_of = [&](std::size_t cp) { return starts[cp + 1] - starts[cp]; };
   if (side != StripSide::Right)
@@ -70,7 +70,7 @@ std::string py_replace(std::string_view s, std::string_view old, std::string_vie
     for (; i <= s.size() && (count < 0 || done < count); ++done) {
       out += repl;
       if (i == s.size()) return out;
-      const std::size_t n = utf8_char_size(s, i);
+      const std::size_t n = utf8::char_size(s, i);
       out += s.substr(i, n);
       i += n;
     }

@@ -1,0 +1,86 @@
+// dsv2 bench: prompt-processing and generation throughput (llama-bench style), the machine's
+// read bandwidth and generation as a share of the bandwidth roofline. -m MODEL, or a random
+// model built in memory: --synth PRESET --type q4_0 [--layers N] (until GGUF models load).
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "command.h"
+#include "kernels/kernels.h"
+#include "kernels/thread_pool.h"
+#include "model/deepseek_v2.h"
+#include "tools/bench.h"
+#include "tools/quantized_synth.h"
+#include "tools/synth.h"
+#include "util/error.h"
+
+namespace {
+
+struct Flags {
+  std::string model, synth, type = "q4_0", output = "md";
+  int threads = 0, layers = 0;
+  dsv2::tools::BenchOptions bench;
+};
+
+std::unique_ptr<dsv2::Checkpoint> open_model(const Flags& f) {
+  if (f.synth.empty()) {
+    dsv2::check(!f.model.empty(), "bench: give -m MODEL or --synth PRESET");
+    return dsv2::Checkpoint::open(f.model);
+  }
+  dsv2::Config c = dsv2::tools::synth_preset(f.synth);
+  if (f.layers > 0) c.num_layers = f.layers;
+  dsv2::DType t{};
+  dsv2::check(dsv2::dtype_from_name(f.type, &t), "bench: unknown --type '" + f.type + "'");
+  return dsv2::tools::synth_quantized(c, t, 0, f.threads);
+}
+
+double peak_rss_gib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / (1024.0 * 1024.0);  // ru_maxrss is in KiB on Linux
+}
+
+void run(const Flags& f) {
+  dsv2::DeepseekV2 model(open_model(f), f.threads);
+  const double gbs = dsv2::tools::measure_read_bandwidth(model.pool());
+  const double bpt = dsv2::tools::weight_bytes_per_token(model);
+  const double roof = gbs * 1e9 / bpt;
+  const auto results = dsv2::tools::run_bench(model, f.bench);
+  const std::string name = f.synth.empty() ? f.model : "synth " + f.synth + " " + f.type;
+  const int nt = model.pool().size();
+  if (f.output == "json") {
+    for (const auto& r : results)
+      std::printf("{\"model\":\"%s\",\"threads\":%d,\"test\":\"%s\",\"tps\":%.3f,\"tps_sd\":%.3f,\"roofline_pct\":%.1f}\n",
+                  name.c_str(), nt, r.test.c_str(), r.tps, r.tps_sd, r.test[0] == 't' ? 100 * r.tps / roof : 0.0);
+    std::printf("{\"test\":\"bandwidth\",\"gbs\":%.2f,\"weight_bytes_per_token\":%.0f,\"roofline_tps\":%.2f,\"peak_rss_gib\":%.2f}\n",
+                gbs, bpt, roof, peak_rss_gib());
+    return;
+  }
+  std::printf("| model | threads | isa | test | t/s | roofline |\n|---|---:|---|---|---:|---:|\n");
+  for (const auto& r : results)
+    std::printf("| %s | %d | %s | %s | %.2f ± %.2f | %s |\n", name.c_str(), nt,
+                dsv2::kernels::isa_name(dsv2::kernels::active_isa()), r.test.c_str(), r.tps, r.tps_sd,
+                r.test[0] == 't' ? (std::to_string(static_cast<int>(100 * r.tps / roof + 0.5)) + "%").c_str() : "");
+  std::printf("\nread bandwidth %.1f GB/s; weights read per token %.3f GB; roofline %.1f t/s; peak RSS %.2f GiB\n",
+              gbs, bpt / 1e9, roof, peak_rss_gib());
+}
+
+void setup(CLI::App& root) {
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = root.add_subcommand("bench", "Prompt-processing and generation speed (llama-bench style)");
+  cmd->add_option("-m,--model", f->model, "Model directory or file");
+  cmd->add_option("--synth", f->synth, "Instead of -m: a random model of this preset, built in memory");
+  cmd->add_option("--type", f->type, "--synth weight type (q4_0, q8_0, bf16, ...)")->capture_default_str();
+  cmd->add_option("--layers", f->layers, "--synth: override the number of layers");
+  cmd->add_option("-p,--n-prompt", f->bench.n_prompt, "Prompt tokens (0: skip)")->capture_default_str();
+  cmd->add_option("-n,--n-gen", f->bench.n_gen, "Generated tokens (0: skip)")->capture_default_str();
+  cmd->add_option("-t,--threads", f->threads, "Threads (0: all cores)")->capture_default_str();
+  cmd->add_option("-r,--repetitions", f->bench.reps, "Repetitions")->capture_default_str();
+  cmd->add_option("-o,--output", f->output, "md or json")->capture_default_str();
+  cmd->callback([f] { run(*f); });
+}
+
+const dsv2::app::RegisterCommand kRegister("bench", setup);
+
+}  // namespace

@@ -1,0 +1,38 @@
+// `dsv2 bench`: llama-bench-style throughput of a model — prompt processing (one forward over
+// p tokens into a fresh cache) and generation (n single-token decode steps) — plus the machine's
+// measured memory read bandwidth and generation speed as a share of the bandwidth roofline.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dsv2 {
+class DeepseekV2;
+class ThreadPool;
+}
+
+namespace dsv2::tools {
+
+struct BenchOptions {
+  std::int64_t n_prompt = 512;  // 0: skip pp
+  std::int64_t n_gen = 128;     // 0: skip tg
+  int reps = 3;
+  std::uint64_t seed = 1;
+};
+
+struct BenchResult {
+  std::string test;  // "pp512", "tg128"
+  double tps = 0, tps_sd = 0;
+};
+
+// GB/s (1e9 bytes) of a multi-threaded sum over `bytes` of random (so not page-merged) data; best
+// of a few passes.
+double measure_read_bandwidth(ThreadPool& pool, std::size_t bytes = std::size_t{1} << 30);
+
+// Bytes of weights one decoded token reads: attention, dense MLPs, shared experts, top-k routed
+// experts and the router, lm_head, each at its stored dtype (plus the float32 absorbed W_UK).
+double weight_bytes_per_token(const DeepseekV2& model);
+
+std::vector<BenchResult> run_bench(DeepseekV2& model, const BenchOptions& opt);
+
+}  // namespace dsv2::tools

@@ -1,0 +1,116 @@
+// dsv2 convert / quantize: quantization fidelity on the trained tiny-coder model, the fallback
+// rule, and the command lines (including `dsv2 run` on a GGUF file).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "generate/evaluate.h"
+#include "model/deepseek_v2.h"
+#include "support/fixtures.h"
+#include "support/golden.h"
+#include "tools/convert.h"
+#include "tools/gguf_output.h"
+
+namespace dsv2::tools {
+namespace {
+
+std::vector<float> logits_of(const std::string& path, const std::vector<std::int32_t>& ids) {
+  DeepseekV2 model(Checkpoint::open(path), 2);
+  return sequence_logits(model, ids, 0);
+}
+
+std::vector<double> log_softmax(const float* x, std::int64_t n) {
+  double m = *std::max_element(x, x + n), s = 0;
+  for (std::int64_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
+  std::vector<double> out(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = x[i] - m - std::log(s);
+  return out;
+}
+
+struct Fidelity {
+  double top1 = 0, mean_kl = 0;  // top-1 agreement with the reference, mean KL(ref || q)
+};
+
+Fidelity compare(const std::vector<float>& ref, const std::vector<float>& q, std::int64_t vocab) {
+  const std::int64_t T = static_cast<std::int64_t>(ref.size()) / vocab;
+  Fidelity f;
+  for (std::int64_t t = 0; t < T; ++t) {
+    const float* a = ref.data() + t * vocab;
+    const float* b = q.data() + t * vocab;
+    f.top1 += std::max_element(a, a + vocab) - a == std::max_element(b, b + vocab) - b;
+    const std::vector<double> la = log_softmax(a, vocab), lb = log_softmax(b, vocab);
+    for (std::size_t i = 0; i < la.size(); ++i) f.mean_kl += std::exp(la[i]) * (la[i] - lb[i]);
+  }
+  f.top1 /= static_cast<double>(T);
+  f.mean_kl /= static_cast<double>(T);
+  return f;
+}
+
+// The numbers in docs/benchmarks.md "Quantization fidelity" (bench/fidelity.sh prints them).
+TEST(GgufFidelity, TinyCoderQuantizedAgreesWithF32) {
+  const test::Golden g = test::load_golden("tiny-coder");
+  test::TempDir d;
+  convert_to_gguf({g.model_dir, d.file("f32.gguf"), DType::F32, GgufLayout::Mla, false});
+  const std::vector<float> ref = logits_of(d.file("f32.gguf"), g.input_ids);
+  std::printf("| type | top-1 agreement | mean KL(f32 || q) | file bytes |\n|---|---|---|---|\n");
+  for (DType t : {DType::F16, DType::BF16, DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q4_0}) {
+    quantize_gguf({d.file("f32.gguf"), d.file("q.gguf"), t, false});
+    const Fidelity f = compare(ref, logits_of(d.file("q.gguf"), g.input_ids), g.vocab);
+    std::printf("| %s | %.1f%% | %.2e | %zu |\n", std::string(dtype_name(t)).c_str(), 100 * f.top1, f.mean_kl,
+                test::read_file(d.file("q.gguf")).size());
+    if (dtype_is_quantized(t)) {  // the weights' error alone: the same values computed in f32
+      quantize_gguf({d.file("q.gguf"), d.file("dq.gguf"), DType::F32, false});
+      const Fidelity w = compare(ref, logits_of(d.file("dq.gguf"), g.input_ids), g.vocab);
+      std::printf("| %s weights, f32 compute | %.1f%% | %.2e | |\n", std::string(dtype_name(t)).c_str(),
+                  100 * w.top1, w.mean_kl);
+      if (t == DType::Q8_0) {  // issue 4's Q8_0 bar, on the weight format itself
+        EXPECT_GE(w.top1, 0.99);
+        EXPECT_LE(w.mean_kl, 1e-3);
+      }
+    }
+    // End to end, the integer kernels also round activations to 8 bits (as llama.cpp's do), which
+    // flips 3 of 143 near-tied positions: 97.9% top-1, short of issue 4's 99% target (the issue
+    // stays open on it). This guards the measured value against regressions; it is not the target.
+    if (t == DType::Q8_0) {
+      EXPECT_GE(f.top1, 0.97);
+      EXPECT_LE(f.mean_kl, 1e-3);
+    }
+    if (t == DType::Q4_K) {
+      EXPECT_GE(f.top1, 0.90);
+      EXPECT_LE(f.mean_kl, 2e-2);
+    }
+  }
+}
+
+TEST(GgufTensorType, NormsAndRouterStayF32AndShortRowsFallBack) {
+  std::string note;
+  EXPECT_EQ(gguf_tensor_type("blk.0.attn_norm.weight", {128}, DType::Q4_K, &note), DType::F32);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_gate_inp.weight", {16, 256}, DType::Q4_K, &note), DType::F32);
+  EXPECT_TRUE(note.empty());
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 256}, DType::Q4_K, &note), DType::Q4_K);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q4_K, &note), DType::Q8_0);
+  EXPECT_EQ(note, "blk.1.ffn_up_exps.weight: row length 128 is not a multiple of 256, stored as q8_0 instead of q4_k");
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_down_exps.weight", {16, 128, 48}, DType::Q4_0, &note), DType::F16);
+}
+
+TEST(GgufCli, ConvertQuantizeAndRun) {
+  const test::Golden g = test::load_golden("tiny-coder");
+  test::TempDir d;
+  test::RunResult r = test::run_dsv2({"convert", g.model_dir, d.file("m.gguf"), "--type", "q4_k"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("stored as q8_0 instead of q4_k"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("convert: tensor 1/"), std::string::npos) << r.err;
+  r = test::run_dsv2({"quantize", d.file("m.gguf"), d.file("q.gguf"), "--type", "q8_0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_dsv2({"run", "-m", d.file("q.gguf"), "-p", "def main():", "-n", "4", "-t", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  r = test::run_dsv2({"convert", g.model_dir, d.file("x.gguf"), "--type", "q3_k"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--type must be one of"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace dsv2::tools
