@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: the Release suite (unit, golden, CLI and
-# server tests), then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# server tests, the bounded GGUF fuzzer — itself built with ASan+UBSan), then every test again
+# under AddressSanitizer + UndefinedBehaviorSanitizer except the `slow` load test and the fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -13,4 +14,4 @@ launcher=(); command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUN
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDSV2_SANITIZE=ON "${launcher[@]}" >/dev/null
 ninja -C build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE slow
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE "slow|fuzz"
