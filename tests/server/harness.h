@@ -217,4 +217,17 @@ class ServeProcess {
   bool exited_ = false;
 };
 
+// One server per test suite (starting it loads the model); Suite keeps each suite's own server.
+template <class Suite>
+class SharedServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new TestServer(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static httplib::Client client() { return server_->client(); }
+  static inline TestServer* server_ = nullptr;
+};
+
 }  // namespace dsv2::test

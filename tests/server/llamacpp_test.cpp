@@ -8,17 +8,7 @@ using nlohmann::json;
 namespace dsv2::test {
 namespace {
 
-class LlamaCpp : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static httplib::Client client() { return server_->client(); }
-  static TestServer* server_;
-};
-TestServer* LlamaCpp::server_ = nullptr;
+class LlamaCpp : public SharedServerTest<LlamaCpp> {};
 
 json infill_body() {
   return {{"input_prefix", "def fib(n):\n    "}, {"input_suffix", "\n    return a\n"},

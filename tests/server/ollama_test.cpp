@@ -7,17 +7,7 @@ using nlohmann::json;
 namespace dsv2::test {
 namespace {
 
-class Ollama : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static httplib::Client client() { return server_->client(); }
-  static TestServer* server_;
-};
-TestServer* Ollama::server_ = nullptr;
+class Ollama : public SharedServerTest<Ollama> {};
 
 void expect_final_record(const json& j) {
   EXPECT_EQ(j["done"], true);

@@ -8,15 +8,9 @@ using nlohmann::json;
 namespace dsv2::test {
 namespace {
 
-class OpenAi : public ::testing::Test {
+class OpenAi : public SharedServerTest<OpenAi> {
  protected:
-  static void SetUpTestSuite() { server_ = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   static TestServer& server() { return *server_; }
-  static httplib::Client client() { return server_->client(); }
 
   // POSTs and expects a JSON OpenAI error with this status; returns error.message.
   static std::string expect_error(const std::string& path, const std::string& body, int status) {
@@ -30,10 +24,7 @@ class OpenAi : public ::testing::Test {
     EXPECT_TRUE(j["error"].contains("type") && j["error"].contains("param") && j["error"].contains("code"));
     return j["error"]["message"].get<std::string>();
   }
-
-  static TestServer* server_;
 };
-TestServer* OpenAi::server_ = nullptr;
 
 json chat_body(int max_tokens = 8) {
   return {{"model", "text-bf16"},
