@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "command.h"
+#include "model_flags.h"
 #include "kernels/kernels.h"
 #include "kernels/thread_pool.h"
 #include "model/deepseek_v2.h"
@@ -17,16 +18,16 @@
 
 namespace {
 
-struct Flags {
-  std::string model, synth, type = "q4_0", output = "md";
-  int threads = 0, layers = 0;
+struct Flags : dsv2::app::ModelFlags {
+  std::string synth, type = "q4_0", output = "md";
+  int layers = 0;
   dsv2::tools::BenchOptions bench;
 };
 
 std::unique_ptr<dsv2::Checkpoint> open_model(const Flags& f) {
   if (f.synth.empty()) {
     dsv2::check(!f.model.empty(), "bench: give -m MODEL or --synth PRESET");
-    return dsv2::Checkpoint::open(f.model);
+    return f.open();
   }
   dsv2::Config c = dsv2::tools::synth_preset(f.synth);
   if (f.layers > 0) c.num_layers = f.layers;
@@ -42,8 +43,8 @@ double peak_rss_gib() {
 }
 
 void run(const Flags& f) {
-  dsv2::DeepseekV2 model(open_model(f), f.threads);
-  const double gbs = dsv2::tools::measure_read_bandwidth(model.pool());
+  dsv2::DeepseekV2 model(open_model(f), f.threads, f.kv_type());
+  const double gbs = dsv2::tools::measure_read_bandwidth(model, model.pool());
   const double bpt = dsv2::tools::weight_bytes_per_token(model);
   const double roof = gbs * 1e9 / bpt;
   const auto results = dsv2::tools::run_bench(model, f.bench);
@@ -69,13 +70,12 @@ void run(const Flags& f) {
 void setup(CLI::App& root) {
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = root.add_subcommand("bench", "Prompt-processing and generation speed (llama-bench style)");
-  cmd->add_option("-m,--model", f->model, "Model directory or file");
+  f->add_to(cmd, false);
   cmd->add_option("--synth", f->synth, "Instead of -m: a random model of this preset, built in memory");
   cmd->add_option("--type", f->type, "--synth weight type (q4_0, q8_0, bf16, ...)")->capture_default_str();
   cmd->add_option("--layers", f->layers, "--synth: override the number of layers");
   cmd->add_option("-p,--n-prompt", f->bench.n_prompt, "Prompt tokens (0: skip)")->capture_default_str();
   cmd->add_option("-n,--n-gen", f->bench.n_gen, "Generated tokens (0: skip)")->capture_default_str();
-  cmd->add_option("-t,--threads", f->threads, "Threads (0: all cores)")->capture_default_str();
   cmd->add_option("-r,--repetitions", f->bench.reps, "Repetitions")->capture_default_str();
   cmd->add_option("-o,--output", f->output, "md or json")->capture_default_str();
   cmd->callback([f] { run(*f); });

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "command.h"
+#include "model_flags.h"
 #include "generate/evaluate.h"
 #include "io/mapped_file.h"
 #include "model/deepseek_v2.h"
@@ -11,10 +12,9 @@
 
 namespace {
 
-struct Options {
-  std::string model, ids, ids_file, out;
+struct Options : dsv2::app::ModelFlags {
+  std::string ids, ids_file, out;
   std::int64_t chunk = 0;
-  int threads = 0;
 };
 
 void run(const Options& o) {
@@ -22,7 +22,7 @@ void run(const Options& o) {
                                       ? dsv2::parse_id_list(dsv2::read_text_file(o.ids_file), o.ids_file)
                                       : dsv2::parse_id_list(o.ids, "--ids");
   dsv2::check(!ids.empty(), "no token ids given (use --ids or --ids-file)");
-  dsv2::DeepseekV2 model(dsv2::Checkpoint::open(o.model), o.threads);
+  dsv2::DeepseekV2 model(o.open(), o.threads, o.kv_type());
   std::vector<float> logits = dsv2::sequence_logits(model, ids, o.chunk);
   std::ofstream f(o.out, std::ios::binary);
   dsv2::check(static_cast<bool>(f), o.out + ": cannot open for writing");
@@ -35,12 +35,11 @@ void run(const Options& o) {
 void setup(CLI::App& root) {
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("logits", "Write float32 logits [T, vocab] for token ids");
-  cmd->add_option("-m,--model", opts->model, "Model directory (Hugging Face checkpoint)")->required();
+  opts->add_to(cmd);
   auto* ids = cmd->add_option("--ids", opts->ids, "Token ids, comma or space separated");
   cmd->add_option("--ids-file", opts->ids_file, "File with token ids")->excludes(ids);
   cmd->add_option("--chunk", opts->chunk, "Tokens per forward step through the KV cache (default: all)");
   cmd->add_option("-o,--output", opts->out, "Output file (float32 little-endian, row-major)")->required();
-  cmd->add_option("-t,--threads", opts->threads, "Threads (default: all cores)");
   cmd->callback([opts] { run(*opts); });
 }
 

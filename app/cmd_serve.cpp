@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "command.h"
+#include "model_flags.h"
 #include "generate/engine.h"
 #include "generate/generation_config.h"
 #include "model/checkpoint.h"
@@ -20,11 +21,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Options {
-  std::string model, alias;
+struct Options : dsv2::app::ModelFlags {
+  std::string alias;
   dsv2::server::ServerOptions server;
   dsv2::EngineOptions engine{.parallel = 4};
-  int threads = 0;
   double timeout_s = 600, grace_s = 10;
   std::size_t max_body_mib = 8;
   bool quiet = false;
@@ -86,7 +86,7 @@ void run(Options& o) {
 
   dsv2::Tokenizer tokenizer = dsv2::open_tokenizer(o.model);
   dsv2::GenerationConfig defaults = dsv2::load_generation_config(o.model, tokenizer.eos_id());
-  dsv2::DeepseekV2 model(dsv2::Checkpoint::open(o.model), o.threads);
+  dsv2::DeepseekV2 model(o.open(), o.threads, o.kv_type());
   dsv2::Engine engine(model, tokenizer, o.engine);
 
   o.server.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
@@ -105,7 +105,7 @@ void run(Options& o) {
 void setup(CLI::App& root) {
   auto o = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("serve", "HTTP server: OpenAI, DeepSeek FIM, llama.cpp and Ollama APIs");
-  cmd->add_option("-m,--model", o->model, "Model directory (Hugging Face checkpoint)")->required();
+  o->add_to(cmd);
   cmd->add_option("--alias", o->alias, "Model name clients use (default: the directory name)");
   cmd->add_option("--host", o->server.host, "Address to listen on (default: loopback only)")->capture_default_str();
   cmd->add_option("--port", o->server.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
@@ -114,7 +114,6 @@ void setup(CLI::App& root) {
   cmd->add_option("--ctx", o->engine.ctx, "Context length per slot (prompt + output)")->capture_default_str()->check(CLI::Range(16, 1 << 24));
   cmd->add_option("--queue", o->engine.queue_limit, "Requests allowed to wait for a slot; more get 503")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--step-tokens", o->engine.step_tokens, "Prompt tokens per engine step")->capture_default_str()->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("-t,--threads", o->threads, "Compute threads (default: all cores)");
   cmd->add_option("--timeout", o->timeout_s, "Time limit per request, seconds")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--shutdown-grace", o->grace_s, "Seconds in-flight requests get on SIGINT/SIGTERM")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-body", o->max_body_mib, "Largest request body, MiB")->capture_default_str()->check(CLI::Range(1, 1024));

@@ -8,8 +8,7 @@
 namespace dsv2::app {
 
 void GenerationFlags::add_to(CLI::App* cmd) {
-  cmd->add_option("-m,--model", model, "Model: a Hugging Face checkpoint directory")->required();
-  cmd->add_option("-t,--threads", threads, "Threads (default: all cores)");
+  ModelFlags::add_to(cmd);
   cmd->add_option("-c,--ctx", ctx, "Context length in tokens (prompt + output)")->capture_default_str();
   cmd->add_option("-n,--max-tokens", max_tokens, "Tokens to generate (-1: until the context is full)")
       ->capture_default_str();
@@ -34,7 +33,7 @@ static std::string model_dir_of(const std::string& path) {
 LoadedModel::LoadedModel(const GenerationFlags& f)
     : tokenizer(open_tokenizer(f.model)),
       defaults(load_generation_config(model_dir_of(f.model), tokenizer.eos_id())),
-      model(Checkpoint::open(f.model), f.threads),
+      model(f.open(), f.threads, f.kv_type()),
       engine(model, tokenizer, EngineOptions{1, f.ctx, 512, 4}) {}
 
 GenerationRequest LoadedModel::request(const GenerationFlags& f, std::vector<std::int32_t> prompt) const {

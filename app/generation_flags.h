@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "command.h"
+#include "model_flags.h"
 #include "generate/engine.h"
 #include "generate/generation_config.h"
 #include "model/deepseek_v2.h"
@@ -14,9 +15,7 @@
 
 namespace dsv2::app {
 
-struct GenerationFlags {
-  std::string model;
-  int threads = 0;
+struct GenerationFlags : ModelFlags {
   std::int64_t ctx = 4096;
   std::int64_t max_tokens = -1;
   std::optional<float> temperature, top_p, min_p, repeat_penalty, frequency_penalty, presence_penalty;

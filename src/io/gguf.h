@@ -68,7 +68,8 @@ struct GgufTensorInfo {
 
 class GgufFile {
  public:
-  explicit GgufFile(const std::string& path);  // maps and validates; throws Error
+  // Maps (or loads, see FileMode) and validates; throws Error.
+  explicit GgufFile(const std::string& path, FileMode mode = FileMode::Map);
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
 

@@ -224,7 +224,7 @@ class GgufParser {
   std::uint64_t kv_count_ = 0;
 };
 
-GgufFile::GgufFile(const std::string& path) : file_(std::make_unique<MappedFile>(path)) {
+GgufFile::GgufFile(const std::string& path, FileMode mode) : file_(std::make_unique<MappedFile>(path, mode)) {
   GgufParser(*this).parse();
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -14,7 +15,35 @@
 
 namespace dsv2 {
 
-MappedFile::MappedFile(const std::string& path) : path_(path) {
+namespace {
+
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+// Anonymous memory, rounded up to whole huge pages and advised to use them, filled from fd.
+void* load_into_anonymous_memory(const std::string& path, int fd, std::size_t size, std::size_t* mapped) {
+  *mapped = (size + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = ::mmap(nullptr, *mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw Error(path + ": cannot allocate " + std::to_string(size) + " bytes to load it: " + std::strerror(errno));
+  ::madvise(p, *mapped, MADV_HUGEPAGE);  // advice only: without THP support it is ignored
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, static_cast<char*>(p) + done, std::min<std::size_t>(size - done, kHugePage * 64),
+                              static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = n < 0 ? std::strerror(errno) : "file shrank while reading";
+      ::munmap(p, *mapped);
+      throw Error(path + ": read failed at byte " + std::to_string(done) + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::mprotect(p, *mapped, PROT_READ);
+  return p;
+}
+
+}  // namespace
+
+MappedFile::MappedFile(const std::string& path, FileMode mode) : path_(path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
@@ -23,19 +52,27 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     throw Error(path + ": not a regular file");
   }
   size_ = static_cast<std::size_t>(st.st_size);
-  if (size_ > 0) {
+  if (size_ > 0 && mode == FileMode::Load) {
+    try {
+      data_ = static_cast<const std::uint8_t*>(load_into_anonymous_memory(path, fd, size_, &mapped_bytes_));
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+  } else if (size_ > 0) {
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
       ::close(fd);
       throw Error(path + ": mmap failed: " + std::strerror(errno));
     }
     data_ = static_cast<const std::uint8_t*>(p);
+    mapped_bytes_ = size_;
   }
   ::close(fd);
 }
 
 MappedFile::~MappedFile() {
-  if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+  if (data_) ::munmap(const_cast<std::uint8_t*>(data_), mapped_bytes_);
 }
 
 std::string read_text_file(const std::string& path) {

@@ -1,4 +1,8 @@
-// A read-only memory map of a whole file. Weights are read in place from it, never copied.
+// A whole file's bytes, read-only: memory-mapped (Map), or read once into anonymous memory that
+// asks for transparent huge pages (Load). Weights are used in place from either, never copied
+// again. Load exists for speed: decoding streams ~1.4 GB of weights per token, and with 4 KiB
+// page-cache pages every 4 KiB costs a TLB miss (a two-level page walk under virtualisation);
+// measured on a 2-core VM, Lite Q4_0 decode went from 1.8 to 9.3 tokens/s.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -6,9 +10,12 @@
 
 namespace dsv2 {
 
+enum class FileMode { Map, Load };
+
 class MappedFile {
  public:
-  explicit MappedFile(const std::string& path);  // throws Error naming the path
+  // Throws Error naming the path.
+  explicit MappedFile(const std::string& path, FileMode mode = FileMode::Map);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -21,6 +28,7 @@ class MappedFile {
   std::string path_;
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t mapped_bytes_ = 0;  // length of the mapping (Load: rounded up to whole pages)
 };
 
 // Reads a whole (small) file into a string; throws Error naming the path.

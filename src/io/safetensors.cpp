@@ -42,8 +42,8 @@ std::uint64_t checked_numel(const std::vector<std::int64_t>& shape, std::uint64_
 
 }  // namespace
 
-SafetensorsFile::SafetensorsFile(const std::string& path)
-    : file_(std::make_unique<MappedFile>(path)) {
+SafetensorsFile::SafetensorsFile(const std::string& path, FileMode mode)
+    : file_(std::make_unique<MappedFile>(path, mode)) {
   parse_header();
 }
 

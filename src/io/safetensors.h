@@ -13,7 +13,8 @@ namespace dsv2 {
 
 class SafetensorsFile {
  public:
-  explicit SafetensorsFile(const std::string& path);  // throws Error naming the file and tensor
+  // Throws Error naming the file and tensor.
+  explicit SafetensorsFile(const std::string& path, FileMode mode = FileMode::Map);
 
   const std::string& path() const { return file_->path(); }
   const std::map<std::string, Tensor>& tensors() const { return tensors_; }

@@ -1,10 +1,12 @@
 #include "kernels/matmul.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
 
 #include "kernels/kernels.h"
+#include "kernels/ops.h"
 #include "kernels/thread_pool.h"
 #include "util/error.h"
 
@@ -112,6 +114,25 @@ void matmul_part(const Tensor& w, const std::uint8_t* xq, std::int64_t rows, std
     const std::int64_t nx = rows - r0 < kRowChunk ? rows - r0 : kRowChunk;
     tk.gemm({w.cols(), w.row(o0), w.row_stride(), o1 - o0, xq + static_cast<std::size_t>(r0) * xs, xs, nx,
              y + r0 * ldy + o0, ldy});
+  }
+}
+
+void accumulate_rows(const Tensor& w, const float* p, std::int64_t ldp, std::int64_t nq,
+                     std::int64_t c0, std::int64_t c1, float* y, std::int64_t ldy) {
+  const std::int64_t block = dtype_info(w.dtype).block_size;
+  check(c0 % block == 0 && c0 <= c1 && c1 <= w.cols(), "accumulate_rows: column range not block aligned");
+  constexpr std::int64_t kSegment = 256;  // columns dequantized at a time (a multiple of every block size)
+  alignas(64) float buf[kSegment];
+  for (std::int64_t s0 = c0; s0 < c1; s0 += kSegment) {
+    const std::int64_t n = std::min(kSegment, c1 - s0);
+    const std::int64_t whole = std::min((n + block - 1) / block * block, w.cols() - s0);
+    for (std::int64_t r = 0; r < w.rows(); ++r) {
+      const std::uint8_t* src = w.row(r) + row_bytes(w.dtype, s0);
+      const float* v = buf;
+      if (w.dtype == DType::F32) v = reinterpret_cast<const float*>(src);
+      else kernels::dequantize_row(w.dtype, src, whole, buf);
+      for (std::int64_t q = 0; q < nq; ++q) axpy(p[q * ldp + r], v, y + q * ldy + (s0 - c0), n);
+    }
   }
 }
 

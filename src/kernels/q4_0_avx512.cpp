@@ -22,6 +22,7 @@ inline __m512i unpack_pair(const BlockQ4_0& a, const BlockQ4_0& b) {
 
 struct Q4_0Kernel {
   static constexpr int kW = 4, kX = 4;
+  static constexpr std::int64_t kPrefetchTiles = 2;
 
   template <int W, int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
@@ -47,6 +48,9 @@ struct Q4_0Kernel {
         seed[c] = _mm512_maskz_permutexvar_epi32(0x0101, lane0_of_halves, _mm512_slli_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), sums), 3));
       }
       for (int r = 0; r < W; ++r) {
+        // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
+        // fetch the rows two tiles ahead while this tile computes.
+        _mm_prefetch(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride, _MM_HINT_T0);
         const BlockQ4_0& lo = w[r][b];
         const BlockQ4_0& hi = pair ? w[r][b + 1] : w[r][b];
         const __m512i wq = unpack_pair(lo, hi);

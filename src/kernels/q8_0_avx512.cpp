@@ -12,6 +12,7 @@ namespace {
 
 struct Q8_0Kernel {
   static constexpr int kW = 4, kX = 4;
+  static constexpr std::int64_t kPrefetchTiles = 2;
 
   template <int W, int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
@@ -35,6 +36,9 @@ struct Q8_0Kernel {
         xd[c] = splat2(x[c].d[b], pair ? x[c].d[b + 1] : 0.0f);
       }
       for (int r = 0; r < W; ++r) {
+        // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
+        // fetch the rows two tiles ahead while this tile computes.
+        _mm_prefetch(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride, _MM_HINT_T0);
         const BlockQ8_0& lo = w[r][b];
         const BlockQ8_0& hi = pair ? w[r][b + 1] : w[r][b];
         __m512i wq = load2x256(lo.qs, hi.qs);

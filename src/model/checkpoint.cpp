@@ -52,20 +52,20 @@ std::vector<std::string> find_weight_files(const std::string& dir) {
 
 Checkpoint::~Checkpoint() = default;
 
-std::unique_ptr<Checkpoint> Checkpoint::open_hf_dir(const std::string& dir) {
+std::unique_ptr<Checkpoint> Checkpoint::open_hf_dir(const std::string& dir, FileMode mode) {
   check(fs::is_directory(dir), dir + ": not a directory (expected a Hugging Face checkpoint)");
   std::unique_ptr<Checkpoint> ck(new Checkpoint());
   ck->source_ = dir;
   ck->config_ = Config::from_file(dir + "/config.json");
-  for (const auto& path : find_weight_files(dir)) ck->add_file(std::make_unique<SafetensorsFile>(path));
+  for (const auto& path : find_weight_files(dir)) ck->add_file(std::make_unique<SafetensorsFile>(path, mode));
   ck->validate();
   return ck;
 }
 
-std::unique_ptr<Checkpoint> Checkpoint::open(const std::string& path) {
+std::unique_ptr<Checkpoint> Checkpoint::open(const std::string& path, FileMode mode) {
   check(fs::exists(path), path + ": no such file or directory");
-  if (fs::is_directory(path)) return open_hf_dir(path);
-  return open_gguf(path);
+  if (fs::is_directory(path)) return open_hf_dir(path, mode);
+  return open_gguf(path, mode);
 }
 
 std::unique_ptr<Checkpoint> Checkpoint::from_memory(Config config, std::map<std::string, Tensor> tensors,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/mapped_file.h"
 #include "model/config.h"
 #include "tensor/tensor.h"
 
@@ -19,14 +20,16 @@ class Checkpoint {
  public:
   // A Hugging Face directory: config.json and model.safetensors, or sharded model-*.safetensors
   // with model.safetensors.index.json.
-  static std::unique_ptr<Checkpoint> open_hf_dir(const std::string& dir);
+  // mode: FileMode::Load reads the weight files into huge-page memory (fastest decoding), Map
+  // memory-maps them (instant start, pages shared with the page cache; tools and tests).
+  static std::unique_ptr<Checkpoint> open_hf_dir(const std::string& dir, FileMode mode = FileMode::Map);
   // A llama.cpp `deepseek2` GGUF file (legacy or MLA layout). Its tensors are exposed under HF
   // names: stacked experts as per-expert row slices; the MLA layout's attn_k_b / attn_v_b as
   // "self_attn.k_b_proj.weight" [nh*r_kv, dn] and "self_attn.v_b_proj.weight" [nh*dv, r_kv]
   // in place of kv_b_proj. Implemented in gguf_checkpoint.cpp.
-  static std::unique_ptr<Checkpoint> open_gguf(const std::string& path);
+  static std::unique_ptr<Checkpoint> open_gguf(const std::string& path, FileMode mode = FileMode::Map);
   // A model as users have it: a Hugging Face directory or a GGUF file.
-  static std::unique_ptr<Checkpoint> open(const std::string& path);
+  static std::unique_ptr<Checkpoint> open(const std::string& path, FileMode mode = FileMode::Map);
   // An in-memory checkpoint (benchmarks, tests): the tensors view buffers that `owner` keeps
   // alive for the checkpoint's lifetime. Validated like a loaded one.
   static std::unique_ptr<Checkpoint> from_memory(Config config, std::map<std::string, Tensor> tensors,

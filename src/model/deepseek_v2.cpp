@@ -8,17 +8,18 @@
 
 namespace dsv2 {
 
-DeepseekV2::DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads)
+DeepseekV2::DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DType kv_type)
     : ck_(std::move(checkpoint)),
       w_(bind_weights(*ck_)),
       rope_(ck_->config().rope, ck_->config().qk_rope_head_dim),
-      pool_(n_threads) {}
+      pool_(n_threads),
+      kv_type_(kv_type) {}
 
 KvCache DeepseekV2::new_cache(std::int64_t ctx) const {
   const std::int64_t max_pos = config().max_position_embeddings;
   check(ctx <= max_pos, "context length " + std::to_string(ctx) + " exceeds the model's " +
                             "max_position_embeddings " + std::to_string(max_pos));
-  return KvCache(config(), ctx > 0 ? ctx : max_pos);
+  return KvCache(config(), ctx > 0 ? ctx : max_pos, kv_type_);
 }
 
 void DeepseekV2::validate(std::span<const BatchRow> rows) {

@@ -19,13 +19,14 @@ namespace dsv2 {
 
 class DeepseekV2 {
  public:
-  // n_threads <= 0: all cores.
-  DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads);
+  // n_threads <= 0: all cores. kv_type: element type of the caches new_cache makes (f32, bf16, q8_0).
+  DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DType kv_type = DType::F32);
 
   const Config& config() const { return ck_->config(); }
   const Checkpoint& checkpoint() const { return *ck_; }
   ThreadPool& pool() { return pool_; }
 
+  DType kv_type() const { return kv_type_; }
   // A cache for one sequence with room for ctx tokens (0: the model's max positions).
   KvCache new_cache(std::int64_t ctx) const;
 
@@ -43,6 +44,7 @@ class DeepseekV2 {
   ModelWeights w_;
   Rope rope_;
   ThreadPool pool_;
+  DType kv_type_;
   // Scratch reused across steps (grown on demand, never shrunk).
   std::vector<float> x_, xn_, y_, final_;
   MlaScratch mla_;

@@ -28,10 +28,10 @@ const GgufTensorInfo& checked_tensor(const GgufFile& g, const GgufTensorPlan& pl
 
 }  // namespace
 
-std::unique_ptr<Checkpoint> Checkpoint::open_gguf(const std::string& path) {
+std::unique_ptr<Checkpoint> Checkpoint::open_gguf(const std::string& path, FileMode mode) {
   std::unique_ptr<Checkpoint> ck(new Checkpoint());
   ck->source_ = path;
-  ck->gguf_ = std::make_unique<GgufFile>(path);
+  ck->gguf_ = std::make_unique<GgufFile>(path, mode);
   const GgufFile& g = *ck->gguf_;
   ck->config_ = config_from_gguf(g);
   for (const GgufTensorPlan& plan : gguf_tensor_plan(ck->config_, gguf_layout(g))) {

@@ -1,13 +1,41 @@
 #include "model/kv_cache.h"
 
+#include <algorithm>
+
+#include "kernels/matmul.h"
 #include "util/error.h"
 
 namespace dsv2 {
 
-KvCache::KvCache(const Config& c, std::int64_t capacity)
-    : layers_(c.num_layers), latent_(c.kv_lora_rank), width_(c.kv_cache_width()), capacity_(capacity) {
+DType kv_cache_type_from_name(const std::string& name, const std::string& what) {
+  DType t{};
+  if (dtype_from_name(name, &t) && (t == DType::F32 || t == DType::BF16 || t == DType::Q8_0)) return t;
+  throw Error(what + ": unknown KV cache type '" + name + "' (expected f32, bf16 or q8_0)");
+}
+
+KvCache::KvCache(const Config& c, std::int64_t capacity, DType type)
+    : type_(type), layers_(c.num_layers), latent_(c.kv_lora_rank), width_(c.kv_cache_width()), capacity_(capacity) {
   check(capacity > 0, "context length must be positive, got " + std::to_string(capacity));
-  data_.resize(static_cast<std::size_t>(layers_ * capacity_ * width_));
+  check(type == DType::F32 || type == DType::BF16 || type == DType::Q8_0,
+        "KV cache type must be f32, bf16 or q8_0, got " + std::string(dtype_name(type)));
+  const std::int64_t block = dtype_info(type).block_size;
+  stored_ = (width_ + block - 1) / block * block;
+  row_bytes_ = row_bytes(type, stored_);
+  data_.resize(static_cast<std::size_t>(layers_ * capacity_) * row_bytes_);
+  padded_.assign(static_cast<std::size_t>(stored_), 0.0f);
+}
+
+void KvCache::store(std::int64_t layer, std::int64_t pos, const float* row) {
+  std::copy(row, row + width_, padded_.begin());
+  quantize_rows(type_, padded_.data(), 1, stored_, data_.data() + offset(layer, pos));
+}
+
+void KvCache::view(std::int64_t layer, std::int64_t n, Tensor& out) const {
+  out.dtype = type_;
+  out.shape.resize(2);
+  out.shape[0] = n;
+  out.shape[1] = stored_;
+  out.data = data_.data() + offset(layer, 0);
 }
 
 void KvCache::reserve_append(std::int64_t pos, std::int64_t count) const {

@@ -1,9 +1,12 @@
 #include "model/mla.h"
 
+#include <algorithm>
+
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/thread_pool.h"
 #include "model/kv_cache.h"
+#include "util/error.h"
 
 namespace dsv2 {
 
@@ -40,12 +43,13 @@ void write_cache_and_rope(const MlaWeights& w, const Dims& d, const Rope& rope, 
   matmul(w.kv_a_proj, xn, d.T, kva, &pool);
   float* cs = grow(s.cos, static_cast<std::size_t>(d.T * half));
   float* sn = grow(s.sin, static_cast<std::size_t>(d.T * half));
+  float* dst = grow(s.kv_row, static_cast<std::size_t>(wkv));
   for (std::int64_t t = 0; t < d.T; ++t) {
     rope.angles(rows[t].pos, cs + t * half, sn + t * half);
-    float* dst = rows[t].cache->row(layer, rows[t].pos);
     rmsnorm(kva + t * wkv, w.kv_a_norm.data(), d.r, kLatentNormEps, dst);
     std::copy(kva + t * wkv + d.r, kva + (t + 1) * wkv, dst + d.r);
     rope_pairs(dst + d.r, cs + t * half, sn + t * half, d.dr);
+    rows[t].cache->store(layer, rows[t].pos, dst);
     for (std::int64_t h = 0; h < d.nh; ++h)
       rope_pairs(s.q.data() + (t * d.nh + h) * d.dq + d.dn, cs + t * half, sn + t * half, d.dr);
   }
@@ -73,31 +77,94 @@ void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPoo
   });
 }
 
-// ctx[h, t, :] = Σ_j softmax_j(scale * (q_lat·c_j + q_pe·k_pe_j)) c_j over the row's past.
-void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows,
-            MlaScratch& s, ThreadPool& pool) {
-  std::int64_t max_len = 0;  // by capacity, not position: decode must not regrow it every step
-  for (const BatchRow& r : rows) max_len = std::max(max_len, r.cache->capacity());
-  float* ctx = grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r));
-  float* scores_all = grow(s.scores, static_cast<std::size_t>(pool.size() * max_len));
-  pool.parallel_for(d.T * d.nh, [&](std::int64_t b, std::int64_t e, int thread) {
-    float* scores = scores_all + thread * max_len;
-    for (std::int64_t i = b; i < e; ++i) {
-      const std::int64_t t = i / d.nh, h = i % d.nh;
-      const BatchRow& row = rows[t];
+// Attention of rows [g0, g1) over their caches, in three parallel steps per group of rows:
+//  scores  S[t, h, j] = scale * [q_lat | q_pe]_t,h · cache_j   (one GEMM per row: the cached
+//          rows are the weight matrix, the row's nh queries the activations, so each cached
+//          row is read once for all heads, in the cache's own dtype);
+//  softmax over j <= pos_t;
+//  values  ctx[h, t, :] = Σ_j S[t, h, j] c_j (the latent part of the cached rows).
+struct AttendGroup {
+  const Dims& d;
+  std::int64_t layer, g0, g1, cap, ws;
+  std::span<const BatchRow> rows;
+  const Tensor* views;  // per row: its cache's first len(t) rows
+  float *S, *qf, *ctx;
+  std::uint8_t* xq;
+  std::size_t xs;
+  float scale;
+
+  std::int64_t len(std::int64_t t) const { return rows[t].pos + 1; }
+  const Tensor& cache(std::int64_t t) const { return views[t]; }
+  float* scores(std::int64_t t) const { return S + (t - g0) * d.nh * cap; }
+  std::uint8_t* queries(std::int64_t t) const { return xq + xs * static_cast<std::size_t>((t - g0) * d.nh); }
+
+  void make_queries(const MlaScratch& s, std::int64_t t, DType type) const {
+    float* q = qf + (t - g0) * d.nh * ws;
+    std::fill(q, q + d.nh * ws, 0.0f);
+    for (std::int64_t h = 0; h < d.nh; ++h) {
       const float* ql = s.q_lat.data() + (h * d.T + t) * d.r;
       const float* qpe = s.q.data() + (t * d.nh + h) * d.dq + d.dn;
-      const std::int64_t n = row.pos + 1;
-      for (std::int64_t j = 0; j < n; ++j) {
-        const float* kv = row.cache->row(layer, j);
-        scores[j] = (dot(ql, kv, d.r) + dot(qpe, kv + d.r, d.dr)) * scale;
-      }
-      softmax(scores, n);
-      float* out = ctx + (h * d.T + t) * d.r;
-      std::fill(out, out + d.r, 0.0f);
-      for (std::int64_t j = 0; j < n; ++j) axpy(scores[j], row.cache->row(layer, j), out, d.r);
+      std::copy(ql, ql + d.r, q + h * ws);
+      std::copy(qpe, qpe + d.dr, q + h * ws + d.r);
     }
-  });
+    quantize_acts(type, q, d.nh, ws, queries(t));
+  }
+  void score(std::int64_t t, std::int64_t j0, std::int64_t j1) const {
+    matmul_part(cache(t), queries(t), d.nh, j0, std::min(j1, len(t)), scores(t), cap);
+  }
+  void normalise(std::int64_t t, std::int64_t h) const {
+    float* p = scores(t) + h * cap;
+    for (std::int64_t j = 0; j < len(t); ++j) p[j] *= scale;
+    softmax(p, len(t));
+  }
+  void sum_values(std::int64_t t, std::int64_t c0, std::int64_t c1) const {
+    accumulate_rows(cache(t), scores(t), cap, d.nh, c0, std::min(c1, d.r), ctx + t * d.r + c0, d.T * d.r);
+  }
+};
+
+void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows,
+            MlaScratch& s, ThreadPool& pool) {
+  constexpr std::int64_t kJ = 64, kC = 64;  // cached rows / value columns per work item
+  const KvCache& first = *rows[0].cache;
+  std::int64_t cap = 0;  // by capacity, not position: decode must not regrow buffers every step
+  for (const BatchRow& r : rows) {
+    if (r.cache->type() != first.type()) throw Error("attention: KV caches of one batch must share a type");
+    cap = std::max(cap, r.cache->capacity());
+  }
+  const DType type = first.type();
+  const std::int64_t ws = first.stored_width();
+  const std::int64_t G = std::clamp<std::int64_t>((std::int64_t{4} << 20) / (d.nh * cap), 1, d.T);
+  const std::size_t xs = act_row_bytes(type, ws);
+  if (s.cache_views.size() < rows.size()) s.cache_views.resize(rows.size());
+  for (std::size_t t = 0; t < rows.size(); ++t) rows[t].cache->view(layer, rows[t].pos + 1, s.cache_views[t]);
+  float* ctx = grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r));
+  std::fill(ctx, ctx + d.nh * d.T * d.r, 0.0f);
+  AttendGroup g{d, layer, 0, 0, cap, ws, rows, s.cache_views.data(),
+                grow(s.scores, static_cast<std::size_t>(G * d.nh * cap)),
+                grow(s.q_full, static_cast<std::size_t>(G * d.nh * ws)), ctx,
+                grow(s.head_xq, xs * static_cast<std::size_t>(G * d.nh) + 64), xs, scale};
+  for (g.g0 = 0; g.g0 < d.T; g.g0 += G) {
+    g.g1 = std::min(d.T, g.g0 + G);
+    const std::int64_t n = g.g1 - g.g0;
+    std::int64_t max_len = 0;
+    for (std::int64_t t = g.g0; t < g.g1; ++t) max_len = std::max(max_len, g.len(t));
+    const std::int64_t nj = (max_len + kJ - 1) / kJ, nc = (d.r + kC - 1) / kC;
+    pool.parallel_for(n, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) g.make_queries(s, g.g0 + i, type);
+    });
+    pool.parallel_for(n * nj, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) {
+        const std::int64_t t = g.g0 + i / nj, j0 = i % nj * kJ;
+        if (j0 < g.len(t)) g.score(t, j0, j0 + kJ);
+      }
+    });
+    pool.parallel_for(n * d.nh, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) g.normalise(g.g0 + i / d.nh, i % d.nh);
+    });
+    pool.parallel_for(n * nc, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) g.sum_values(g.g0 + i / nc, i % nc * kC, i % nc * kC + kC);
+    });
+  }
 }
 
 // o[t, h*dv + :] = W_UV,h ctx[h, t, :] (one parallel_for over heads), then out = o_proj(o).

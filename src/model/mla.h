@@ -15,8 +15,9 @@ namespace dsv2 {
 class ThreadPool;
 
 struct MlaScratch {
-  std::vector<float> q, q_a, kv_a, cos, sin, q_nope_h, q_lat, ctx, o_h, o, scores;
-  std::vector<std::uint8_t> head_xq;  // per head: its activations in the weight's input format
+  std::vector<float> q, q_a, kv_a, kv_row, cos, sin, q_nope_h, q_lat, q_full, ctx, o_h, o, scores;
+  std::vector<std::uint8_t> head_xq;
+  std::vector<Tensor> cache_views;    // per batch row: its cache as a matrix (attention)  // per head: its activations in the weight's input format
 };
 
 // out[T, H] = attention over xn[T, H] (already normed) for `rows`; appends each row's latent and

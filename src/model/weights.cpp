@@ -18,18 +18,21 @@ MlpWeights bind_mlp(const Checkpoint& ck, const std::string& p) {
 }
 
 // Splits kv_b_proj into the absorbed form's per-head matrices. W_UV,h are row slices (views);
-// W_UK,h must be transposed, so those are float32 copies (nh * r_kv * dn values per layer).
+// W_UK,h must be transposed, so those are copies (nh * r_kv * dn values per layer).
 void absorb_kv_b(const Tensor& kv_b, const Config& c, MlaWeights& a) {
   const std::int64_t nh = c.num_heads, dn = c.qk_nope_head_dim, dv = c.v_head_dim, r = c.kv_lora_rank;
-  a.uk_t_storage.resize(static_cast<std::size_t>(nh * r * dn));
-  std::vector<float> row(static_cast<std::size_t>(r));
+  const DType t = uk_t_copy_type(kv_b.dtype, dn);
+  const std::size_t head_bytes = static_cast<std::size_t>(r) * row_bytes(t, dn);
+  a.uk_t_storage.resize(static_cast<std::size_t>(nh) * head_bytes);
+  std::vector<float> row(static_cast<std::size_t>(r)), uk(static_cast<std::size_t>(r * dn));
   for (std::int64_t h = 0; h < nh; ++h) {
-    float* dst = a.uk_t_storage.data() + h * r * dn;
     for (std::int64_t d = 0; d < dn; ++d) {
       dequantize_row(kv_b, h * (dn + dv) + d, row.data());
-      for (std::int64_t j = 0; j < r; ++j) dst[j * dn + d] = row[static_cast<std::size_t>(j)];
+      for (std::int64_t j = 0; j < r; ++j) uk[static_cast<std::size_t>(j * dn + d)] = row[static_cast<std::size_t>(j)];
     }
-    a.uk_t.push_back(Tensor{DType::F32, {r, dn}, dst});
+    std::uint8_t* dst = a.uk_t_storage.data() + static_cast<std::size_t>(h) * head_bytes;
+    quantize_rows(t, uk.data(), r, dn, dst);
+    a.uk_t.push_back(Tensor{t, {r, dn}, dst});
     a.uv.push_back(kv_b.slice_rows(h * (dn + dv) + dn, dv));
   }
 }
@@ -64,6 +67,12 @@ MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p)
 }
 
 }  // namespace
+
+DType uk_t_copy_type(DType source, std::int64_t dn) {
+  if (source == DType::BF16 || source == DType::Q8_0) return DType::BF16;
+  if (dtype_is_quantized(source) && dn % dtype_info(DType::Q8_0).block_size == 0) return DType::Q8_0;
+  return DType::F32;
+}
 
 ModelWeights bind_weights(const Checkpoint& ck) {
   const Config& c = ck.config();

@@ -26,8 +26,8 @@ struct MlaWeights {
   // uv[h] = W_UV,h [dv, r_kv] maps the attended latent to the head's output.
   std::vector<Tensor> uk_t, uv;
   // Checkpoints that store the absorbed form (GGUF's attn_k_b / attn_v_b) give uk_t directly as
-  // views; only kv_b_proj needs the transposing copy that this owns.
-  std::vector<float> uk_t_storage;
+  // views; only kv_b_proj needs the transposing copy that this owns (see uk_t_copy_type).
+  std::vector<std::uint8_t> uk_t_storage;
 };
 
 struct MoeWeights {
@@ -53,5 +53,11 @@ struct ModelWeights {
 };
 
 ModelWeights bind_weights(const Checkpoint& ck);
+
+// The dtype of the transposed W_UK copy made from a kv_b_proj of dtype `source` (rows of dn
+// values): as precise as the source, but no wider than it needs to be, since decoding reads it
+// for every token (113 MB per token for Lite in f32). bf16 stays bf16 (exact); q8_0 becomes
+// bf16 (its error is 3x below q8_0's own); 4- to 6-bit types become q8_0; f32/f16 stay f32.
+DType uk_t_copy_type(DType source, std::int64_t dn);
 
 }  // namespace dsv2

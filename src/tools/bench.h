@@ -25,12 +25,13 @@ struct BenchResult {
   double tps = 0, tps_sd = 0;
 };
 
-// GB/s (1e9 bytes) of a multi-threaded sum over `bytes` of random (so not page-merged) data; best
-// of a few passes.
-double measure_read_bandwidth(ThreadPool& pool, std::size_t bytes = std::size_t{1} << 30);
+// GB/s (1e9 bytes) of a multi-threaded sum over up to `bytes` of the model's own weights (the
+// routed experts, layer by layer): the memory decoding reads, with the page size it has, random
+// (so never page-merged) content, and no extra allocation to inflate peak RSS. Best of 5 passes.
+double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::size_t bytes = std::size_t{1} << 30);
 
 // Bytes of weights one decoded token reads: attention, dense MLPs, shared experts, top-k routed
-// experts and the router, lm_head, each at its stored dtype (plus the float32 absorbed W_UK).
+// experts and the router, lm_head, each at its stored dtype (plus the copied absorbed W_UK).
 double weight_bytes_per_token(const DeepseekV2& model);
 
 std::vector<BenchResult> run_bench(DeepseekV2& model, const BenchOptions& opt);
