@@ -76,6 +76,8 @@ void setup(CLI::App& root) {
   cmd->add_option("--layers", f->layers, "--synth: override the number of layers");
   cmd->add_option("-p,--n-prompt", f->bench.n_prompt, "Prompt tokens (0: skip)")->capture_default_str();
   cmd->add_option("-n,--n-gen", f->bench.n_gen, "Generated tokens (0: skip)")->capture_default_str();
+  cmd->add_option("-d,--depth", f->bench.depth, "Tokens in the cache before generation (long-context decode)")
+      ->capture_default_str();
   cmd->add_option("-r,--repetitions", f->bench.reps, "Repetitions")->capture_default_str();
   cmd->add_option("-o,--output", f->output, "md or json")->capture_default_str();
   cmd->callback([f] { run(*f); });

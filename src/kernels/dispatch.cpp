@@ -70,6 +70,7 @@ static KernelSet make_set(Isa isa) {
   type(DType::Q4_K, ActFormat::Q8_K, Fns::gemm_q4_k);
   type(DType::Q5_K, ActFormat::Q8_K, Fns::gemm_q5_k);
   type(DType::Q6_K, ActFormat::Q8_K, Fns::gemm_q6_k);
+  s.weighted_sum = Fns::weighted_sum;
   return s;
 }
 
@@ -86,6 +87,7 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_q4_k = ns::gemm_q4_k;                \
     static constexpr auto gemm_q5_k = ns::gemm_q5_k;                \
     static constexpr auto gemm_q6_k = ns::gemm_q6_k;                \
+    static constexpr auto weighted_sum = ns::weighted_sum;          \
   };
 DSV2_ISA_FNS(scalar)
 DSV2_ISA_FNS(avx2)

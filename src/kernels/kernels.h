@@ -26,6 +26,19 @@ struct GemmArgs {
   std::int64_t ldy;
 };
 using GemmFn = void (*)(const GemmArgs&);
+
+// y[q * ldy + c] += sum over r < nr of p[q * ldp + r] * v[r * kSumCols + c], for q < nq, c < n
+// (n <= kSumCols): weighted sums of float rows, e.g. attention's sum over cached values.
+constexpr int kSumCols = 64;
+struct WeightedSumArgs {
+  const float* v;
+  std::int64_t nr;
+  const float* p;
+  std::int64_t ldp, nq;
+  float* y;
+  std::int64_t ldy, n;
+};
+using WeightedSumFn = void (*)(const WeightedSumArgs&);
 using QuantizeActFn = void (*)(const float* x, std::int64_t n, void* dst);
 
 struct TypeKernels {
@@ -37,6 +50,7 @@ struct KernelSet {
   Isa isa = Isa::Scalar;
   QuantizeActFn quantize_act[static_cast<int>(ActFormat::Count)] = {};
   TypeKernels type[16] = {};
+  WeightedSumFn weighted_sum = nullptr;
   const TypeKernels& of(DType t) const { return type[static_cast<int>(t)]; }
 };
 

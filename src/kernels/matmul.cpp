@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "kernels/kernels.h"
-#include "kernels/ops.h"
 #include "kernels/thread_pool.h"
 #include "util/error.h"
 
@@ -121,18 +121,21 @@ void accumulate_rows(const Tensor& w, const float* p, std::int64_t ldp, std::int
                      std::int64_t c0, std::int64_t c1, float* y, std::int64_t ldy) {
   const std::int64_t block = dtype_info(w.dtype).block_size;
   check(c0 % block == 0 && c0 <= c1 && c1 <= w.cols(), "accumulate_rows: column range not block aligned");
-  constexpr std::int64_t kSegment = 256;  // columns dequantized at a time (a multiple of every block size)
-  alignas(64) float buf[kSegment];
-  for (std::int64_t s0 = c0; s0 < c1; s0 += kSegment) {
-    const std::int64_t n = std::min(kSegment, c1 - s0);
+  constexpr std::int64_t kCols = kernels::kSumCols;  // a multiple of every block size
+  // The rows' current column segment as floats, zero-padded. Grows by doubling from 1024 rows,
+  // so a decode loop whose cache grows by one row per step does not allocate per step.
+  thread_local std::vector<float> seg;
+  const auto need = static_cast<std::size_t>(w.rows() * kCols);
+  if (seg.size() < need) seg.resize(std::max({need, 2 * seg.size(), std::size_t{1024} * kCols}));
+  for (std::int64_t s0 = c0; s0 < c1; s0 += kCols) {
+    const std::int64_t n = std::min(kCols, c1 - s0);
     const std::int64_t whole = std::min((n + block - 1) / block * block, w.cols() - s0);
     for (std::int64_t r = 0; r < w.rows(); ++r) {
-      const std::uint8_t* src = w.row(r) + row_bytes(w.dtype, s0);
-      const float* v = buf;
-      if (w.dtype == DType::F32) v = reinterpret_cast<const float*>(src);
-      else kernels::dequantize_row(w.dtype, src, whole, buf);
-      for (std::int64_t q = 0; q < nq; ++q) axpy(p[q * ldp + r], v, y + q * ldy + (s0 - c0), n);
+      float* dst = seg.data() + r * kCols;
+      kernels::dequantize_row(w.dtype, w.row(r) + row_bytes(w.dtype, s0), whole, dst);
+      std::fill(dst + n, dst + kCols, 0.0f);
     }
+    kernels::active_kernels().weighted_sum({seg.data(), w.rows(), p, ldp, nq, y + (s0 - c0), ldy, n});
   }
 }
 

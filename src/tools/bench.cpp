@@ -1,5 +1,6 @@
 #include "tools/bench.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -54,8 +55,8 @@ double bench_pp(DeepseekV2& m, std::int64_t n, std::uint64_t seed) {
 
 // n decode steps after a short prompt; each step feeds the previous step's argmax-free token
 // (a fixed random stream: generation speed does not depend on which token comes next).
-double bench_tg(DeepseekV2& m, std::int64_t n, std::uint64_t seed) {
-  constexpr std::int64_t kPrompt = 8;
+double bench_tg(DeepseekV2& m, std::int64_t n, std::int64_t depth, std::uint64_t seed) {
+  const std::int64_t kPrompt = std::max<std::int64_t>(8, depth);
   KvCache cache = m.new_cache(kPrompt + n);
   const auto tokens = random_tokens(kPrompt + n, m.config().vocab_size, seed);
   std::vector<BatchRow> rows;
@@ -165,10 +166,12 @@ std::vector<BenchResult> run_bench(DeepseekV2& m, const BenchOptions& opt) {
     out.push_back(summarize("pp" + std::to_string(opt.n_prompt), tps));
   }
   if (opt.n_gen > 0) {
-    bench_tg(m, 2, opt.seed);
+    bench_tg(m, 2, 0, opt.seed);
     std::vector<double> tps;
-    for (int r = 0; r < opt.reps; ++r) tps.push_back(bench_tg(m, opt.n_gen, opt.seed + static_cast<std::uint64_t>(r)));
-    out.push_back(summarize("tg" + std::to_string(opt.n_gen), tps));
+    for (int r = 0; r < opt.reps; ++r)
+      tps.push_back(bench_tg(m, opt.n_gen, opt.depth, opt.seed + static_cast<std::uint64_t>(r)));
+    const std::string at = opt.depth > 0 ? " @ d" + std::to_string(opt.depth) : "";
+    out.push_back(summarize("tg" + std::to_string(opt.n_gen) + at, tps));
   }
   return out;
 }

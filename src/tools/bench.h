@@ -16,6 +16,7 @@ namespace dsv2::tools {
 struct BenchOptions {
   std::int64_t n_prompt = 512;  // 0: skip pp
   std::int64_t n_gen = 128;     // 0: skip tg
+  std::int64_t depth = 0;       // tokens already in the cache before tg (long-context decode)
   int reps = 3;
   std::uint64_t seed = 1;
 };
