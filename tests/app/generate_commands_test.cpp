@@ -1,6 +1,8 @@
 // dsv2 run / infill / chat end to end on the trained tiny-coder model and the text-bf16 golden.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "support/fixtures.h"
@@ -56,6 +58,23 @@ TEST(RunCommand, ClearErrors) {
   r = test::run_dsv2({"run", "-m", g.model_dir, "-p", "x", "--top-p", "1.5"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("top_p"), std::string::npos) << r.err;
+}
+
+// --cache-type reaches the model: q8_0 keeps tiny-coder's greedy continuation (as the
+// KvCacheQuality tests find in-process); a type the cache cannot hold is a one-line error.
+TEST(RunCommand, CacheTypeFlag) {
+  test::Golden g = test::load_golden("tiny-coder");
+  Tokenizer tok = Tokenizer::from_hf_dir(g.model_dir);
+  std::vector<std::string> args = {"run", "-m", g.model_dir, "-p", g.prompt_text, "-n", "16", "-t", "2",
+                                   "--cache-type", "q8_0"};
+  test::RunResult r = test::run_dsv2(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, tok.decode(g.greedy_continuation, true) + "\n");
+  args.back() = "q4_0";
+  r = test::run_dsv2(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("--cache-type"), std::string::npos) << r.err;
 }
 
 TEST(InfillCommand, FileAndLineEqualPrefixAndSuffix) {

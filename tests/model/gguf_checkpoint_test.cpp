@@ -76,9 +76,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"text-bf16", GgufLayout::Mla}, Case{"text-bf16", GgufLayout::Legacy},
                       Case{"tiny-coder", GgufLayout::Mla}, Case{"tiny-coder", GgufLayout::Legacy}),
     [](const ::testing::TestParamInfo<Case>& p) {
-      std::string n = p.param.fixture + (p.param.layout == GgufLayout::Mla ? "_mla" : "_legacy");
-      for (char& c : n) if (c == '-') c = '_';
-      return n;
+      return test::param_name(p.param.fixture + (p.param.layout == GgufLayout::Mla ? "_mla" : "_legacy"));
     });
 
 TEST(GgufQuantize, RequantizingMatchesConvertingDirectly) {

@@ -37,11 +37,7 @@ TEST_P(GoldenTest, GreedyContinuationIsExact) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest,
                          ::testing::Values("lite-tiny", "v2-tiny", "text-bf16", "tiny-coder"),
-                         [](const ::testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           for (char& c : n) if (c == '-') c = '_';
-                           return n;
-                         });
+                         [](const ::testing::TestParamInfo<std::string>& p) { return test::param_name(p.param); });
 
 }  // namespace
 }  // namespace dsv2

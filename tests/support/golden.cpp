@@ -22,6 +22,11 @@ Golden load_golden(const std::string& name) {
   return g;
 }
 
+std::string param_name(std::string fixture) {
+  for (char& c : fixture) if (c == '-') c = '_';
+  return fixture;
+}
+
 float max_row_diff(const float* a, const float* b, std::int64_t vocab) {
   float m = 0.0f;
   for (std::int64_t i = 0; i < vocab; ++i) m = std::max(m, std::fabs(a[i] - b[i]));

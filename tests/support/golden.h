@@ -16,6 +16,9 @@ struct Golden {
 // name: "lite-tiny", "v2-tiny", "text-bf16" (under golden/) or "tiny-coder" (under models/).
 Golden load_golden(const std::string& name);
 
+// A fixture name usable in a gtest parameter name, which allows no '-': "lite-tiny" -> "lite_tiny".
+std::string param_name(std::string fixture);
+
 // Max |a - b| over row `row` of [*, vocab] logit arrays.
 float max_row_diff(const float* a, const float* b, std::int64_t vocab);
 

@@ -2,12 +2,11 @@
 // rule, and the command lines (including `dsv2 run` on a GGUF file).
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 
 #include "generate/evaluate.h"
 #include "model/deepseek_v2.h"
+#include "support/fidelity.h"
 #include "support/fixtures.h"
 #include "support/golden.h"
 #include "tools/convert.h"
@@ -21,33 +20,6 @@ std::vector<float> logits_of(const std::string& path, const std::vector<std::int
   return sequence_logits(model, ids, 0);
 }
 
-std::vector<double> log_softmax(const float* x, std::int64_t n) {
-  double m = *std::max_element(x, x + n), s = 0;
-  for (std::int64_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
-  std::vector<double> out(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = x[i] - m - std::log(s);
-  return out;
-}
-
-struct Fidelity {
-  double top1 = 0, mean_kl = 0;  // top-1 agreement with the reference, mean KL(ref || q)
-};
-
-Fidelity compare(const std::vector<float>& ref, const std::vector<float>& q, std::int64_t vocab) {
-  const std::int64_t T = static_cast<std::int64_t>(ref.size()) / vocab;
-  Fidelity f;
-  for (std::int64_t t = 0; t < T; ++t) {
-    const float* a = ref.data() + t * vocab;
-    const float* b = q.data() + t * vocab;
-    f.top1 += std::max_element(a, a + vocab) - a == std::max_element(b, b + vocab) - b;
-    const std::vector<double> la = log_softmax(a, vocab), lb = log_softmax(b, vocab);
-    for (std::size_t i = 0; i < la.size(); ++i) f.mean_kl += std::exp(la[i]) * (la[i] - lb[i]);
-  }
-  f.top1 /= static_cast<double>(T);
-  f.mean_kl /= static_cast<double>(T);
-  return f;
-}
-
 // The numbers in docs/benchmarks.md "Quantization fidelity" (bench/fidelity.sh prints them).
 TEST(GgufFidelity, TinyCoderQuantizedAgreesWithF32) {
   const test::Golden g = test::load_golden("tiny-coder");
@@ -57,12 +29,12 @@ TEST(GgufFidelity, TinyCoderQuantizedAgreesWithF32) {
   std::printf("| type | top-1 agreement | mean KL(f32 || q) | file bytes |\n|---|---|---|---|\n");
   for (DType t : {DType::F16, DType::BF16, DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q4_0}) {
     quantize_gguf({d.file("f32.gguf"), d.file("q.gguf"), t, false});
-    const Fidelity f = compare(ref, logits_of(d.file("q.gguf"), g.input_ids), g.vocab);
+    const test::Fidelity f = test::compare_logits(ref, logits_of(d.file("q.gguf"), g.input_ids), g.vocab);
     std::printf("| %s | %.1f%% | %.2e | %zu |\n", std::string(dtype_name(t)).c_str(), 100 * f.top1, f.mean_kl,
                 test::read_file(d.file("q.gguf")).size());
     if (dtype_is_quantized(t)) {  // the weights' error alone: the same values computed in f32
       quantize_gguf({d.file("q.gguf"), d.file("dq.gguf"), DType::F32, false});
-      const Fidelity w = compare(ref, logits_of(d.file("dq.gguf"), g.input_ids), g.vocab);
+      const test::Fidelity w = test::compare_logits(ref, logits_of(d.file("dq.gguf"), g.input_ids), g.vocab);
       std::printf("| %s weights, f32 compute | %.1f%% | %.2e | |\n", std::string(dtype_name(t)).c_str(),
                   100 * w.top1, w.mean_kl);
       if (t == DType::Q8_0) {  // issue 4's Q8_0 bar, on the weight format itself
