@@ -14,7 +14,8 @@
   void gemm_q6_k(const GemmArgs&);                                          \
   void quantize_act_bf16(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q8_0(const float* x, std::int64_t n, void* dst);        \
-  void quantize_act_q8_k(const float* x, std::int64_t n, void* dst);
+  void quantize_act_q8_k(const float* x, std::int64_t n, void* dst);       \
+  void quantize_act_q16_0(const float* x, std::int64_t n, void* dst);
 
 namespace dsv2::kernels {
 namespace scalar { DSV2_DECLARE_ISA_KERNELS }
