@@ -1,6 +1,7 @@
 // AVX2 activation quantizers; bit-identical to the scalar ones in act.cpp.
 #include <immintrin.h>
 
+#include "kernels/act_rows.h"
 #include "kernels/avx2_util.h"
 #include "kernels/isa_impl.h"
 
@@ -8,36 +9,54 @@ namespace dsv2::kernels::avx2 {
 
 namespace {
 
-// Quantizes 32 * NG values; returns the scale and the sum of each 16 values.
-template <int NG>
-float quantize_block(const float* x, std::int8_t* qs, std::int32_t* sums16) {
-  __m256 v[4 * NG];
-  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  __m256 amax = _mm256_setzero_ps();
-  for (int k = 0; k < 4 * NG; ++k) {
-    v[k] = _mm256_loadu_ps(x + 8 * k);
-    amax = _mm256_max_ps(amax, _mm256_and_ps(v[k], abs_mask));
-  }
-  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
-  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-  const float m = _mm_cvtss_f32(m4);
-  const __m256 id = _mm256_set1_ps(m > 0.0f ? 127.0f / m : 0.0f);
-  for (int g = 0; g < NG; ++g) {
-    __m256i q[4];
-    for (int k = 0; k < 4; ++k) {
-      q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[4 * g + k], id));
-      q[k] = _mm256_max_epi32(_mm256_min_epi32(q[k], _mm256_set1_epi32(127)), _mm256_set1_epi32(-127));
-    }
-    sums16[2 * g] = hsum_i32(_mm256_add_epi32(q[0], q[1]));
-    sums16[2 * g + 1] = hsum_i32(_mm256_add_epi32(q[2], q[3]));
-    // the packs work per 128-bit lane; the final permute restores value order
-    const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + 32 * g),
-                        _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
-  }
-  return m / 127.0f;
+// Stores 32 quantized values q[0..3] (8 each, in order) as int8 or int16. The packs work per
+// 128-bit lane; the permutes restore value order.
+inline void store32(std::int8_t* p, const __m256i* q) {
+  const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_permutevar8x32_epi32(b, order));
 }
+inline void store32(std::int16_t* p, const __m256i* q) {
+  for (int h = 0; h < 2; ++h)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16 * h),
+                        _mm256_permute4x64_epi64(_mm256_packs_epi32(q[2 * h], q[2 * h + 1]), 0xD8));
+}
+
+inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
+
+// The block quantizer act_rows.h asks for.
+struct Block {
+  template <class Q, int kMax, int kN>
+  static float quantize(const float* x, Q* qs, std::int32_t* sums16) {
+    constexpr int NG = kN / 32;
+    __m256 v[4 * NG];
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 amax = _mm256_setzero_ps();
+    for (int k = 0; k < 4 * NG; ++k) {
+      v[k] = _mm256_loadu_ps(x + 8 * k);
+      amax = _mm256_max_ps(amax, _mm256_and_ps(v[k], abs_mask));
+    }
+    const float m = hmax(amax);
+    const __m256 id = _mm256_set1_ps(m > 0.0f ? static_cast<float>(kMax) / m : 0.0f);
+    for (int g = 0; g < NG; ++g) {
+      __m256i q[4];
+      for (int k = 0; k < 4; ++k) {
+        q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[4 * g + k], id));
+        q[k] = _mm256_max_epi32(_mm256_min_epi32(q[k], _mm256_set1_epi32(kMax)), _mm256_set1_epi32(-kMax));
+      }
+      if (sums16 != nullptr) {
+        sums16[2 * g] = hsum_i32(_mm256_add_epi32(q[0], q[1]));
+        sums16[2 * g + 1] = hsum_i32(_mm256_add_epi32(q[2], q[3]));
+      }
+      store32(qs + 32 * g, q);
+    }
+    return m / static_cast<float>(kMax);
+  }
+};
 
 }  // namespace
 
@@ -56,24 +75,8 @@ void quantize_act_bf16(const float* x, std::int64_t n, void* dst) {
   for (; i < n; ++i) y[i] = f32_to_bf16(x[i]);
 }
 
-void quantize_act_q8_0(const float* x, std::int64_t n, void* dst) {
-  auto* qs = static_cast<std::int8_t*>(dst);
-  auto* d = reinterpret_cast<float*>(qs + n);
-  auto* sum = reinterpret_cast<std::int32_t*>(d + n / kQK);
-  for (std::int64_t b = 0; b < n / kQK; ++b) {
-    std::int32_t s[2];
-    d[b] = quantize_block<1>(x + b * kQK, qs + b * kQK, s);
-    sum[b] = s[0] + s[1];
-  }
-}
-
-void quantize_act_q8_k(const float* x, std::int64_t n, void* dst) {
-  auto* blocks = static_cast<BlockQ8K*>(dst);
-  for (std::int64_t b = 0; b < n / kQKK; ++b) {
-    std::int32_t s[16];
-    blocks[b].d = quantize_block<8>(x + b * kQKK, blocks[b].qs, s);
-    for (int k = 0; k < 16; ++k) blocks[b].bsums[k] = static_cast<std::int16_t>(s[k]);
-  }
-}
+void quantize_act_q8_0(const float* x, std::int64_t n, void* dst) { act_rows_q8_0<Block>(x, n, dst); }
+void quantize_act_q16_0(const float* x, std::int64_t n, void* dst) { act_rows_q16_0<Block>(x, n, dst); }
+void quantize_act_q8_k(const float* x, std::int64_t n, void* dst) { act_rows_q8_k<Block>(x, n, dst); }
 
 }  // namespace dsv2::kernels::avx2

@@ -1,5 +1,6 @@
-// Block layouts of the quantized weight types, bit-compatible with GGUF (ggml), and of the 8-bit
-// activation formats the integer dot products consume. Scales marked f16 are IEEE half floats.
+// Block layouts of the quantized weight types, bit-compatible with GGUF (ggml), and of the 8- and
+// 16-bit activation formats the integer dot products consume. Scales marked f16 are IEEE half
+// floats.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -66,7 +67,7 @@ static inline void unpack_scale_min_k4(const std::uint8_t* s, int j, std::uint8_
 // read. Q8 rows keep the int8 values contiguous (SIMD loads span blocks), then the per-block
 // float scales, then per-block integer sums (weights with an offset, like Q4_0's "- 8", subtract
 // offset * sum instead of re-centring every weight).
-enum class ActFormat : std::uint8_t { F32, BF16, Q8_0, Q8_K, Count };
+enum class ActFormat : std::uint8_t { F32, BF16, Q8_0, Q8_K, Q16_0, Count };
 
 // Q8_K: one per 256 values; x = d * q, q in [-127, 127]; bsums[k] = sum of qs[16k .. 16k+15].
 struct BlockQ8K {
@@ -87,6 +88,21 @@ static inline ActQ8_0Row act_q8_0_row(const void* p, std::int64_t n) {
   const auto* b = static_cast<const std::uint8_t*>(p);
   return {reinterpret_cast<const std::int8_t*>(b), reinterpret_cast<const float*>(b + n),
           reinterpret_cast<const std::int32_t*>(b + n + (n / kQK) * 4)};
+}
+
+// Q16_0: blocks of 32 as Q8_0 but q in [-32767, 32767], for weights precise enough (Q8_0) that
+// 8-bit activation rounding would dominate their error. Layout: the int16 values, then the
+// per-block float scales; no sums (only weights with an offset need them).
+struct ActQ16_0Row {
+  const std::int16_t* qs;
+  const float* d;
+};
+static inline std::size_t act_q16_0_body_bytes(std::int64_t n) {
+  return static_cast<std::size_t>(n) * 2 + static_cast<std::size_t>(n / kQK) * 4;
+}
+static inline ActQ16_0Row act_q16_0_row(const void* p, std::int64_t n) {
+  const auto* b = static_cast<const std::uint8_t*>(p);
+  return {reinterpret_cast<const std::int16_t*>(b), reinterpret_cast<const float*>(b + 2 * n)};
 }
 
 // The 6-bit scales (sc) and mins (m) of all 8 sub-blocks as 8 bytes each, by whole-word bit

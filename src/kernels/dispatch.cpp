@@ -62,10 +62,11 @@ static KernelSet make_set(Isa isa) {
   act(ActFormat::BF16, Fns::quantize_act_bf16);
   act(ActFormat::Q8_0, Fns::quantize_act_q8_0);
   act(ActFormat::Q8_K, Fns::quantize_act_q8_k);
+  act(ActFormat::Q16_0, Fns::quantize_act_q16_0);
   type(DType::F32, ActFormat::F32, Fns::gemm_f32);
   type(DType::F16, ActFormat::F32, Fns::gemm_f16);
   type(DType::BF16, ActFormat::F32, Fns::gemm_bf16);
-  type(DType::Q8_0, ActFormat::Q8_0, Fns::gemm_q8_0);
+  type(DType::Q8_0, ActFormat::Q16_0, Fns::gemm_q8_0);
   type(DType::Q4_0, ActFormat::Q8_0, Fns::gemm_q4_0);
   type(DType::Q4_K, ActFormat::Q8_K, Fns::gemm_q4_k);
   type(DType::Q5_K, ActFormat::Q8_K, Fns::gemm_q5_k);
@@ -79,6 +80,7 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto quantize_act_bf16 = ns::quantize_act_bf16; \
     static constexpr auto quantize_act_q8_0 = ns::quantize_act_q8_0; \
     static constexpr auto quantize_act_q8_k = ns::quantize_act_q8_k; \
+    static constexpr auto quantize_act_q16_0 = ns::quantize_act_q16_0; \
     static constexpr auto gemm_f32 = ns::gemm_f32;                  \
     static constexpr auto gemm_f16 = ns::gemm_f16;                  \
     static constexpr auto gemm_bf16 = ns::gemm_bf16;                \

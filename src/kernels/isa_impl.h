@@ -15,6 +15,7 @@
   void quantize_act_bf16(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q8_0(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q8_k(const float* x, std::int64_t n, void* dst);        \
+  void quantize_act_q16_0(const float* x, std::int64_t n, void* dst);       \
   void weighted_sum(const WeightedSumArgs&);
 
 namespace dsv2::kernels {

@@ -16,8 +16,8 @@ using kernels::ActFormat;
 
 namespace {
 
-// Activation rows per pass over a weight tile: 64 rows of 2048 int8 values (~150 KB) stay in
-// L2 while a tile of weight rows, in L1, meets each of them.
+// Activation rows per pass over a weight tile: 64 rows of 2048 8- or 16-bit values (~150-280 KB)
+// stay in L2 while a tile of weight rows, in L1, meets each of them.
 constexpr std::int64_t kRowChunk = 64;
 
 // A 64-byte aligned buffer per calling thread that only grows, so steady-state matmuls do not

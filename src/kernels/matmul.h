@@ -12,8 +12,8 @@ class ThreadPool;
 
 // y[r, o] = sum_i x[r, i] * w[o, i] for r in [0, rows): x is [rows, w.cols()] float32,
 // y is [rows, w.rows()] float32. Accumulation in float32 (or wider).
-// Quantized weights: each row of x is first quantized to the 8-bit activation format of the
-// weight type (into a per-thread scratch buffer that only ever grows), so dot products are
+// Quantized weights: each row of x is first quantized to the 8- or 16-bit activation format of
+// the weight type (into a per-thread scratch buffer that only ever grows), so dot products are
 // integer. BF16 weights round x to bf16. Output rows are split over the pool's threads.
 void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y,
             ThreadPool* pool = nullptr);

@@ -1,4 +1,5 @@
-// Q8_0: blocks of 32 int8 with one f16 scale. Reference quantizer and scalar kernel.
+// Q8_0: blocks of 32 int8 with one f16 scale. Reference quantizer and scalar kernel (Q16_0
+// activations: with 8-bit ones their rounding, not the weights', would dominate the error).
 #include <cmath>
 
 #include "kernels/isa_impl.h"
@@ -31,7 +32,7 @@ namespace scalar {
 
 static float dot_q8_0(std::int64_t n, const std::uint8_t* w, const std::uint8_t* x) {
   const auto* wb = reinterpret_cast<const BlockQ8_0*>(w);
-  const ActQ8_0Row a = act_q8_0_row(x, n);
+  const ActQ16_0Row a = act_q16_0_row(x, n);
   float sum = 0.0f;
   for (std::int64_t b = 0; b < n / kQK; ++b) {
     std::int32_t s = 0;

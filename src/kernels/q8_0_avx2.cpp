@@ -1,6 +1,6 @@
-// AVX2 kernel for Q8_0 weights x Q8_0 activations: vpmaddubsw needs one unsigned operand, so
-// |w| meets x with w's sign moved onto it (|w| <= 128, |x| <= 127: the int16 pairs cannot
-// saturate).
+// AVX2 kernel for Q8_0 weights x Q16_0 activations: each weight block is sign-extended to two
+// vectors of 16 int16 once per tile and meets every activation block in two vpmaddwd (int16
+// pairs, int32 lanes: |w x| <= 128 * 32767, so a lane's sum cannot overflow).
 #include <immintrin.h>
 
 #include "kernels/avx2_util.h"
@@ -13,25 +13,34 @@ namespace {
 
 struct Q8_0Kernel {
   static constexpr int kW = 2, kX = 4;
+  static constexpr std::int64_t kPrefetchTiles = 2;
+
   template <int W, int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const BlockQ8_0* w[W];
-    ActQ8_0Row x[X];
+    ActQ16_0Row x[X];
     for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const BlockQ8_0*>(a.w + (i0 + r) * a.w_stride);
-    for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n);
+    for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n);
     __m256 acc[W][X];
     for (int r = 0; r < W; ++r)
       for (int c = 0; c < X; ++c) acc[r][c] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < a.n / kQK; ++b) {
-      __m256i xq[X];
-      for (int c = 0; c < X; ++c) xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].qs + b * kQK));
+      __m256i wq[W][2];
+      float wd[W];
       for (int r = 0; r < W; ++r) {
-        const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r][b].qs));
-        const __m256i wabs = _mm256_sign_epi8(wq, wq);
-        const float wd = f16(w[r][b].d);
-        for (int c = 0; c < X; ++c) {
-          const __m256i s = dot_u8i8(wabs, _mm256_sign_epi8(xq[c], wq));
-          acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(wd * x[c].d[b]), acc[r][c]);
+        // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
+        // fetch the rows two tiles ahead while this tile computes.
+        _mm_prefetch(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride, _MM_HINT_T0);
+        for (int h = 0; h < 2; ++h)
+          wq[r][h] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].qs + 16 * h)));
+        wd[r] = f16(w[r][b].d);
+      }
+      for (int c = 0; c < X; ++c) {
+        const auto* xq = reinterpret_cast<const __m256i*>(x[c].qs + b * kQK);
+        const __m256i x0 = _mm256_loadu_si256(xq), x1 = _mm256_loadu_si256(xq + 1);
+        for (int r = 0; r < W; ++r) {
+          const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(wq[r][0], x0), _mm256_madd_epi16(wq[r][1], x1));
+          acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(wd[r] * x[c].d[b]), acc[r][c]);
         }
       }
     }

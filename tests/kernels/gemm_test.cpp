@@ -78,9 +78,9 @@ INSTANTIATE_TEST_SUITE_P(Kernels, SimdVsScalar, ::testing::ValuesIn(all_cases())
 });
 
 // Random weight bytes with every f16 scale set to 1 and small integer activations whose block
-// maxima are 127 (activation scale exactly 1): all products and partial sums are integers below
-// 2^24, so every ISA must return the scalar result bit for bit. This also feeds the kernels
-// bytes no quantizer produces (Q8_0 -128, arbitrary 6-bit scales).
+// maxima are the activation format's largest value (scale exactly 1): all products and partial
+// sums are integers below 2^24, so every ISA must return the scalar result bit for bit. This also
+// feeds the kernels bytes no quantizer produces (Q8_0 -128, arbitrary 6-bit scales).
 std::vector<std::uint8_t> unit_scale_row(DType t, std::int64_t cols, std::uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<std::uint8_t> w(row_bytes(t, cols));
@@ -98,11 +98,23 @@ std::vector<std::uint8_t> unit_scale_row(DType t, std::int64_t cols, std::uint32
   return w;
 }
 
+// Activations for BitExactOnIntegerData: one value per block of 32 at the format's maximum, the
+// rest in [-2, 2]. A Q8_0 block then sums to at most 128 * 32767 + 31 * 2 * 128 < 2^22 with Q16_0
+// activations, so that row is 3 blocks long; 8-bit formats keep sums far below 2^24 over the 768
+// values the K-quants need.
+std::vector<float> integer_acts(ActFormat f) {
+  const bool wide = f == ActFormat::Q16_0;
+  const std::int64_t cols = wide ? 96 : 768;
+  std::vector<float> x(static_cast<std::size_t>(cols));
+  for (std::int64_t i = 0; i < cols; ++i)
+    x[i] = i % 32 == 5 ? (wide ? 32767.0f : 127.0f) : static_cast<float>((i * 7) % 5 - 2);
+  return x;
+}
+
 TEST(SimdVsScalar, BitExactOnIntegerData) {
-  const std::int64_t cols = 768;
-  std::vector<float> x(cols);
-  for (std::int64_t i = 0; i < cols; ++i) x[i] = i % 32 == 5 ? 127.0f : static_cast<float>((i * 7) % 5 - 2);
   for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+    const std::vector<float> x = integer_acts(kernel_set(Isa::Scalar).of(t).act);
+    const auto cols = static_cast<std::int64_t>(x.size());
     const std::vector<std::uint8_t> w = unit_scale_row(t, cols, 9);
     float first = NAN;
     for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {

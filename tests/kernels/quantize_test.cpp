@@ -2,9 +2,11 @@
 // every ISA agreeing bit for bit with the scalar ones.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "test_util.h"
 
@@ -99,7 +101,7 @@ TEST(ActivationQuantizers, EveryIsaMatchesScalarBytes) {
   for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
     if (!isa_supported(isa)) continue;
     const KernelSet& ks = kernel_set(isa);
-    for (ActFormat f : {ActFormat::BF16, ActFormat::Q8_0, ActFormat::Q8_K}) {
+    for (ActFormat f : {ActFormat::BF16, ActFormat::Q8_0, ActFormat::Q8_K, ActFormat::Q16_0}) {
       for (std::int64_t n : {256, 512, 1792, 203}) {
         if (n % 256 != 0 && f != ActFormat::BF16) continue;
         for (std::uint32_t seed = 1; seed <= 4; ++seed) {
@@ -112,6 +114,29 @@ TEST(ActivationQuantizers, EveryIsaMatchesScalarBytes) {
           EXPECT_EQ(a, b) << isa_name(isa) << " format " << static_cast<int>(f) << " n=" << n << " seed=" << seed;
         }
       }
+    }
+  }
+}
+
+// The blockwise activation formats lose nothing but rounding to their grid: every value decodes to
+// within half a step (block amax / qmax) of its input, plus float rounding (a few ulps of amax).
+// Blocks: random, one with an outlier, all zeros, and values near 1e-30.
+TEST(ActivationQuantizers, RoundTripWithinHalfAStep) {
+  const std::int64_t n = 1024;
+  auto x = random_floats(static_cast<std::size_t>(n), 12);
+  x[70] = 40.0f;
+  std::fill(x.begin() + 128, x.begin() + 160, 0.0f);
+  for (std::int64_t i = 160; i < 192; ++i) x[static_cast<std::size_t>(i)] *= 1e-30f;
+  for (const auto& [f, qmax] : {std::pair{ActFormat::Q8_0, 127.0f}, std::pair{ActFormat::Q16_0, 32767.0f}}) {
+    std::vector<std::uint8_t> q(act_row_bytes(f, n));
+    kernel_set(Isa::Scalar).quantize_act[static_cast<int>(f)](x.data(), n, q.data());
+    const std::vector<float> y = test::decode_act(f, q.data(), n);
+    for (std::int64_t b = 0; b < n / kQK; ++b) {
+      float amax = 0.0f;
+      for (std::int64_t i = b * kQK; i < (b + 1) * kQK; ++i) amax = std::fmax(amax, std::fabs(x[i]));
+      const float bound = 0.5f * amax / qmax + 1e-6f * amax;
+      for (std::int64_t i = b * kQK; i < (b + 1) * kQK; ++i)
+        ASSERT_LE(std::fabs(y[i] - x[i]), bound) << "format " << static_cast<int>(f) << " value " << i;
     }
   }
 }

@@ -38,6 +38,28 @@ inline Weights make_weights(DType t, std::int64_t rows, std::int64_t cols, std::
   return w;
 }
 
+// One activation row of n values in format f (not F32) decoded back to floats: what the integer
+// kernels see.
+inline std::vector<float> decode_act(kernels::ActFormat f, const std::uint8_t* q, std::int64_t n) {
+  using kernels::ActFormat;
+  std::vector<float> y(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (f == ActFormat::BF16) {
+      y[i] = bf16_to_f32(reinterpret_cast<const std::uint16_t*>(q)[i]);
+    } else if (f == ActFormat::Q8_0) {
+      const kernels::ActQ8_0Row a = kernels::act_q8_0_row(q, n);
+      y[i] = a.d[i / 32] * a.qs[i];
+    } else if (f == ActFormat::Q16_0) {
+      const kernels::ActQ16_0Row a = kernels::act_q16_0_row(q, n);
+      y[i] = a.d[i / 32] * a.qs[i];
+    } else {
+      const auto* b = reinterpret_cast<const kernels::BlockQ8K*>(q) + i / 256;
+      y[i] = b->d * b->qs[i % 256];
+    }
+  }
+  return y;
+}
+
 inline const DType kMatmulTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0,
                                      DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 

@@ -42,11 +42,10 @@ TEST(GgufFidelity, TinyCoderQuantizedAgreesWithF32) {
         EXPECT_LE(w.mean_kl, 1e-3);
       }
     }
-    // End to end, the integer kernels also round activations to 8 bits (as llama.cpp's do), which
-    // flips 3 of 143 near-tied positions: 97.9% top-1, short of issue 4's 99% target (the issue
-    // stays open on it). This guards the measured value against regressions; it is not the target.
+    // Issue 4's Q8_0 bar end to end. Q8_0 kernels take 16-bit activations: with 8-bit ones (as
+    // llama.cpp's), their rounding flipped 3 of the 143 near-tied positions (97.9% top-1).
     if (t == DType::Q8_0) {
-      EXPECT_GE(f.top1, 0.97);
+      EXPECT_GE(f.top1, 0.99);
       EXPECT_LE(f.mean_kl, 1e-3);
     }
     if (t == DType::Q4_K) {
