@@ -74,6 +74,7 @@ class GgufFile {
   GgufFile& operator=(const GgufFile&) = delete;
 
   const std::string& path() const { return file_->path(); }
+  MappedFile& file() { return *file_; }
   std::uint32_t version() const { return version_; }
   std::uint32_t alignment() const { return alignment_; }
   std::uint64_t data_offset() const { return data_offset_; }  // start of the data section

@@ -43,7 +43,7 @@ void* load_into_anonymous_memory(const std::string& path, int fd, std::size_t si
 
 }  // namespace
 
-MappedFile::MappedFile(const std::string& path, FileMode mode) : path_(path) {
+MappedFile::MappedFile(const std::string& path, FileMode mode) : path_(path), mode_(mode) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
@@ -69,6 +69,13 @@ MappedFile::MappedFile(const std::string& path, FileMode mode) : path_(path) {
     mapped_bytes_ = size_;
   }
   ::close(fd);
+}
+
+void MappedFile::set_writable(bool writable) {
+  check(mode_ == FileMode::Load, path_ + ": a memory-mapped file cannot be made writable");
+  if (data_ == nullptr) return;
+  if (::mprotect(const_cast<std::uint8_t*>(data_), mapped_bytes_, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0)
+    throw Error(path_ + ": mprotect failed: " + std::strerror(errno));
 }
 
 MappedFile::~MappedFile() {

@@ -23,9 +23,14 @@ class MappedFile {
   const std::uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  FileMode mode() const { return mode_; }
+  // Load mode only: lifts or restores the read-only protection of the loaded bytes, for callers
+  // that rewrite them in place (the model's interleaved weight layout). Throws for Map.
+  void set_writable(bool writable);
 
  private:
   std::string path_;
+  FileMode mode_;
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t mapped_bytes_ = 0;  // length of the mapping (Load: rounded up to whole pages)

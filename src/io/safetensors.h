@@ -18,6 +18,7 @@ class SafetensorsFile {
 
   const std::string& path() const { return file_->path(); }
   const std::map<std::string, Tensor>& tensors() const { return tensors_; }
+  MappedFile& file() { return *file_; }
 
  private:
   void parse_header();

@@ -47,6 +47,27 @@ struct BlockQ6K {
 };
 
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18);
+
+// ---- row-interleaved compute layouts (DType::Q8_0_R16 / Q4_0_R16; never in files) ------------
+// Block b of 16 consecutive rows, stored together so that 32-bit lane r of a 512-bit register
+// holds row r: an integer dot product over 16 rows is then 16 independent lane sums, with no
+// horizontal reduction, and one register of scales serves all 16 rows. A group of 16 rows is
+// nb such blocks in order and takes exactly the bytes of 16 plain rows (16 x 18 or 16 x 34 per
+// block), so the conversion can be done in place.
+constexpr int kRowGroup = 16;
+
+// qs[k][r][j] is byte 4k + j of row r's plain block: low nibble value 4k + j, high 4k + j + 16.
+struct BlockQ4_0x16 {
+  std::uint16_t d[kRowGroup];  // f16, row r's scale
+  std::uint8_t qs[4][kRowGroup][4];
+};
+// qs[p][r][j] is value 2p + j of row r's plain block (pairs, for 16-bit dot products).
+struct BlockQ8_0x16 {
+  std::uint16_t d[kRowGroup];  // f16, row r's scale
+  std::int8_t qs[kQK / 2][kRowGroup][2];
+};
+static_assert(sizeof(BlockQ4_0x16) == kRowGroup * sizeof(BlockQ4_0));
+static_assert(sizeof(BlockQ8_0x16) == kRowGroup * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4K) == 144 && sizeof(BlockQ5K) == 176 && sizeof(BlockQ6K) == 210);
 
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block: the first four

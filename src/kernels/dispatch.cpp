@@ -71,6 +71,8 @@ static KernelSet make_set(Isa isa) {
   type(DType::Q4_K, ActFormat::Q8_K, Fns::gemm_q4_k);
   type(DType::Q5_K, ActFormat::Q8_K, Fns::gemm_q5_k);
   type(DType::Q6_K, ActFormat::Q8_K, Fns::gemm_q6_k);
+  type(DType::Q8_0_R16, ActFormat::Q16_0, Fns::gemm_q8_0_r16);
+  type(DType::Q4_0_R16, ActFormat::Q8_0, Fns::gemm_q4_0_r16);
   s.weighted_sum = Fns::weighted_sum;
   return s;
 }
@@ -89,6 +91,8 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_q4_k = ns::gemm_q4_k;                \
     static constexpr auto gemm_q5_k = ns::gemm_q5_k;                \
     static constexpr auto gemm_q6_k = ns::gemm_q6_k;                \
+    static constexpr auto gemm_q8_0_r16 = ns::gemm_q8_0_r16;        \
+    static constexpr auto gemm_q4_0_r16 = ns::gemm_q4_0_r16;        \
     static constexpr auto weighted_sum = ns::weighted_sum;          \
   };
 DSV2_ISA_FNS(scalar)

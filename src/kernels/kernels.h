@@ -49,7 +49,7 @@ struct TypeKernels {
 struct KernelSet {
   Isa isa = Isa::Scalar;
   QuantizeActFn quantize_act[static_cast<int>(ActFormat::Count)] = {};
-  TypeKernels type[16] = {};
+  TypeKernels type[16] = {};  // by DType
   WeightedSumFn weighted_sum = nullptr;
   const TypeKernels& of(DType t) const { return type[static_cast<int>(t)]; }
 };
@@ -58,6 +58,15 @@ bool isa_supported(Isa isa);     // CPU (and build) can run it
 Isa active_isa();                // best supported, capped by DSV2_ISA; fixed after the first call
 const KernelSet& kernel_set(Isa isa);  // isa must be supported
 inline const KernelSet& active_kernels() { return kernel_set(active_isa()); }
+
+// Row-interleaved compute layouts (blocks.h): interleaved_type(Q4_0) = Q4_0_R16 and
+// interleaved_type(Q8_0) = Q8_0_R16, any other type maps to itself; plain_type is the inverse.
+// interleave_rows turns kRowGroup consecutive plain rows of n values (src) into one group (dst,
+// same size, not overlapping src); deinterleave_row writes row r of a group back as a plain row.
+DType interleaved_type(DType t);
+DType plain_type(DType t);
+void interleave_rows(DType interleaved, const void* src, std::int64_t n, void* dst);
+void deinterleave_row(DType interleaved, const void* group, std::int64_t n, int r, void* dst);
 
 // Weight rows: float -> blocks (reference quantizers, used by converters and tests) and back.
 void quantize_row(DType t, const float* src, std::int64_t n, void* dst);

@@ -84,7 +84,8 @@ void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y, Thread
     }
   }
   if (pool != nullptr) {
-    pool->parallel_for(w.rows(), [&job](std::int64_t o0, std::int64_t o1, int) { gemm_rows(job, o0, o1); });
+    const std::int64_t g = dtype_info(w.dtype).row_group;  // split between interleaved groups
+    pool->parallel_for(w.rows() / g, [&job, g](std::int64_t u0, std::int64_t u1, int) { gemm_rows(job, u0 * g, u1 * g); });
   } else {
     gemm_rows(job, 0, w.rows());
   }
@@ -109,6 +110,9 @@ void quantize_acts(DType w, const float* x, std::int64_t rows, std::int64_t cols
 void matmul_part(const Tensor& w, const std::uint8_t* xq, std::int64_t rows, std::int64_t o0,
                  std::int64_t o1, float* y, std::int64_t ldy) {
   const kernels::TypeKernels& tk = kernels::active_kernels().of(w.dtype);
+  const std::int64_t g = dtype_info(w.dtype).row_group;
+  if (g > 1 && (o0 % g != 0 || (o1 % g != 0 && o1 != w.rows())))
+    throw Error("matmul_part: rows [" + std::to_string(o0) + ", " + std::to_string(o1) + ") split an interleaved group");
   const std::size_t xs = act_row_bytes(w.dtype, w.cols());
   for (std::int64_t r0 = 0; r0 < rows; r0 += kRowChunk) {
     const std::int64_t nx = rows - r0 < kRowChunk ? rows - r0 : kRowChunk;
@@ -140,14 +144,46 @@ void accumulate_rows(const Tensor& w, const float* p, std::int64_t ldp, std::int
 }
 
 void dequantize_row(const Tensor& w, std::int64_t r, float* out) {
-  kernels::dequantize_row(w.dtype, w.row(r), w.cols(), out);
+  const std::int64_t g = dtype_info(w.dtype).row_group;
+  if (g == 1) return kernels::dequantize_row(w.dtype, w.row(r), w.cols(), out);
+  thread_local std::vector<std::uint8_t> plain;  // one row in the plain layout
+  plain.resize(w.row_stride());
+  kernels::deinterleave_row(w.dtype, w.row(r / g * g), w.cols(), static_cast<int>(r % g), plain.data());
+  kernels::dequantize_row(kernels::plain_type(w.dtype), plain.data(), w.cols(), out);
 }
 
 void quantize_rows(DType t, const float* src, std::int64_t rows, std::int64_t cols, void* dst) {
   check(cols % dtype_info(t).block_size == 0, "quantize_rows: columns not a multiple of the block size");
+  const DType plain = kernels::plain_type(t);
+  const std::int64_t g = dtype_info(t).row_group;
+  if (rows % g != 0)  // the message is built only on failure: KV cache rows come through here per token
+    throw Error("quantize_rows: " + std::string(dtype_name(t)) + " needs rows in groups of " + std::to_string(g));
   auto* out = static_cast<std::uint8_t*>(dst);
-  for (std::int64_t r = 0; r < rows; ++r)
-    kernels::quantize_row(t, src + r * cols, cols, out + static_cast<std::size_t>(r) * row_bytes(t, cols));
+  const std::size_t rb = row_bytes(t, cols);
+  std::vector<std::uint8_t> group(g > 1 ? static_cast<std::size_t>(g) * rb : 0);
+  for (std::int64_t r0 = 0; r0 < rows; r0 += g) {
+    std::uint8_t* o = out + static_cast<std::size_t>(r0) * rb;
+    std::uint8_t* d = g > 1 ? group.data() : o;
+    for (std::int64_t r = 0; r < g; ++r)
+      kernels::quantize_row(plain, src + (r0 + r) * cols, cols, d + static_cast<std::size_t>(r) * rb);
+    if (g > 1) kernels::interleave_rows(t, d, cols, o);
+  }
+}
+
+bool interleave_in_place(Tensor& w) {
+  const DType t = kernels::interleaved_type(w.dtype);
+  const std::int64_t g = dtype_info(t).row_group;
+  if (t == w.dtype || w.shape.size() != 2 || w.rows() % g != 0) return false;
+  const std::size_t group_bytes = static_cast<std::size_t>(g) * w.row_stride();
+  std::vector<std::uint8_t> plain(group_bytes);
+  auto* data = static_cast<std::uint8_t*>(const_cast<void*>(w.data));  // writable: see matmul.h
+  for (std::int64_t r0 = 0; r0 < w.rows(); r0 += g) {
+    std::uint8_t* p = data + static_cast<std::size_t>(r0) * w.row_stride();
+    std::memcpy(plain.data(), p, group_bytes);
+    kernels::interleave_rows(t, plain.data(), w.cols(), p);
+  }
+  w.dtype = t;
+  return true;
 }
 
 }  // namespace dsv2

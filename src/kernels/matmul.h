@@ -40,7 +40,16 @@ void accumulate_rows(const Tensor& w, const float* p, std::int64_t ldp, std::int
 void dequantize_row(const Tensor& w, std::int64_t r, float* out);
 
 // Converts rows x cols floats (row-major) to dtype t, row after row (cols must be a multiple of
-// t's block size); dst receives rows * row_bytes(t, cols) bytes. For converters and tests.
+// t's block size; rows of interleaved types a multiple of their row group); dst receives
+// rows * row_bytes(t, cols) bytes. For converters and tests.
 void quantize_rows(DType t, const float* src, std::int64_t rows, std::int64_t cols, void* dst);
+
+// Rewrites a 2-D Q4_0 / Q8_0 matrix in place into its row-interleaved compute layout
+// (kernels::interleaved_type; the kernels read it several times faster) and retypes w. Returns
+// false, changing nothing, for other types or when rows are not a multiple of the row group.
+// w.data must point into memory the caller owns and may write (a loaded, not mapped, file).
+// Interleaved matrices are read only through matmul / matmul_part (row ranges on group
+// boundaries) and dequantize_row.
+bool interleave_in_place(Tensor& w);
 
 }  // namespace dsv2

@@ -96,6 +96,20 @@ void Checkpoint::add_file(std::unique_ptr<SafetensorsFile> file) {
   files_.push_back(std::move(file));
 }
 
+bool Checkpoint::weights_private() const {
+  if (owner_) return true;
+  if (gguf_) return gguf_->file().mode() == FileMode::Load;
+  for (const auto& f : files_)
+    if (f->file().mode() != FileMode::Load) return false;
+  return !files_.empty();
+}
+
+void Checkpoint::set_weights_writable(bool writable) {
+  check(weights_private(), source_ + ": weights are memory-mapped, not private: they cannot be rewritten");
+  if (gguf_) gguf_->file().set_writable(writable);
+  for (auto& f : files_) f->file().set_writable(writable);
+}
+
 const Tensor& Checkpoint::get(const std::string& name) const {
   auto it = tensors_.find(name);
   check(it != tensors_.end(), source_ + ": missing tensor '" + name + "'");

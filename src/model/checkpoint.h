@@ -31,7 +31,8 @@ class Checkpoint {
   // A model as users have it: a Hugging Face directory or a GGUF file.
   static std::unique_ptr<Checkpoint> open(const std::string& path, FileMode mode = FileMode::Map);
   // An in-memory checkpoint (benchmarks, tests): the tensors view buffers that `owner` keeps
-  // alive for the checkpoint's lifetime. Validated like a loaded one.
+  // alive for the checkpoint's lifetime and that are the checkpoint's own (the model may
+  // rewrite them in place, see weights_private). Validated like a loaded one.
   static std::unique_ptr<Checkpoint> from_memory(Config config, std::map<std::string, Tensor> tensors,
                                                  std::shared_ptr<const void> owner, std::string source);
   ~Checkpoint();
@@ -45,6 +46,15 @@ class Checkpoint {
 
   // Checks presence and shape of expected_tensors(config) and that dtypes are usable as weights.
   void validate() const;
+
+  // True when every weight lives in memory private to this process (files opened with
+  // FileMode::Load, from_memory buffers), so the model may rewrite matrices in place into the
+  // kernels' interleaved layout; false when any file is memory-mapped. After that rewrite the
+  // tensors here keep their file dtype: read weights through the model's ModelWeights.
+  bool weights_private() const;
+  // Lifts (true) or restores (false) the read-only protection of loaded files around such a
+  // rewrite. Only when weights_private().
+  void set_weights_writable(bool writable);
 
  private:
   Checkpoint() = default;

@@ -13,7 +13,14 @@ DeepseekV2::DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DT
       w_(bind_weights(*ck_)),
       rope_(ck_->config().rope, ck_->config().qk_rope_head_dim),
       pool_(n_threads),
-      kv_type_(kv_type) {}
+      kv_type_(kv_type) {
+  // Loaded (not mapped) weights are ours to rewrite: into the kernels' interleaved layout.
+  if (ck_->weights_private()) {
+    ck_->set_weights_writable(true);
+    interleave_matrices(w_);
+    ck_->set_weights_writable(false);
+  }
+}
 
 KvCache DeepseekV2::new_cache(std::int64_t ctx) const {
   const std::int64_t max_pos = config().max_position_embeddings;

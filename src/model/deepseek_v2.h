@@ -20,10 +20,14 @@ namespace dsv2 {
 class DeepseekV2 {
  public:
   // n_threads <= 0: all cores. kv_type: element type of the caches new_cache makes (f32, bf16, q8_0).
+  // When the checkpoint's weights are private (loaded, not mapped), Q4_0 / Q8_0 matrices are
+  // rewritten in place into the kernels' interleaved layout: from then on the checkpoint's
+  // tensors still report the file's dtypes and sizes, but their bytes are the model's.
   DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DType kv_type = DType::F32);
 
   const Config& config() const { return ck_->config(); }
   const Checkpoint& checkpoint() const { return *ck_; }
+  const ModelWeights& weights() const { return w_; }
   ThreadPool& pool() { return pool_; }
 
   DType kv_type() const { return kv_type_; }

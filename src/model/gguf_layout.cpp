@@ -138,7 +138,9 @@ void write_gguf_config(GgufWriter& w, const Config& c, GgufLayout layout) {
   w.set(key("attention.layer_norm_rms_epsilon"), f32(c.rms_norm_eps));
   w.set(key("vocab_size"), u32(c.vocab_size));
   w.set(key("leading_dense_block_count"), u32(c.first_k_dense_replace));
-  if (c.q_lora_rank > 0) w.set(key("attention.q_lora_rank"), u32(c.q_lora_rank));
+  // Written as 0 when there is no query LoRA: llama.cpp requires the key except for the layer
+  // counts of the models it knows (27 layers: V2-Lite), so a smaller model would not load.
+  w.set(key("attention.q_lora_rank"), u32(c.q_lora_rank));
   w.set(key("attention.kv_lora_rank"), u32(c.kv_lora_rank));
   if (layout == GgufLayout::Mla) {
     w.set(key("attention.key_length"), u32(c.kv_lora_rank + c.qk_rope_head_dim));

@@ -1,6 +1,9 @@
 #include "model/weights.h"
 
+#include <set>
+
 #include "kernels/matmul.h"
+#include "util/error.h"
 
 namespace dsv2 {
 
@@ -67,6 +70,31 @@ MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p)
 }
 
 }  // namespace
+
+std::size_t interleave_matrices(ModelWeights& w) {
+  std::size_t bytes = 0;
+  std::set<const void*> seen;  // a matrix viewed twice must not be rewritten twice
+  auto one = [&](Tensor& t) {
+    if (t.data == nullptr || t.data == w.embed.data) return;  // absent, or lm_head tied to the embedding
+    check(seen.insert(t.data).second, "interleave_matrices: two weight views share their bytes");
+    if (interleave_in_place(t)) bytes += t.nbytes();
+  };
+  auto mlp = [&](MlpWeights& m) { one(m.gate), one(m.up), one(m.down); };
+  one(w.lm_head);
+  for (LayerWeights& l : w.layers) {
+    MlaWeights& a = l.attn;
+    for (Tensor* t : {&a.q_proj, &a.q_a_proj, &a.q_b_proj, &a.kv_a_proj, &a.o_proj}) one(*t);
+    for (Tensor& t : a.uk_t) one(t);
+    for (Tensor& t : a.uv) one(t);
+    if (!l.is_moe) {
+      mlp(l.mlp);
+      continue;
+    }
+    for (MlpWeights& e : l.moe.experts) mlp(e);
+    if (l.moe.has_shared) mlp(l.moe.shared);
+  }
+  return bytes;
+}
 
 DType uk_t_copy_type(DType source, std::int64_t dn) {
   if (source == DType::BF16 || source == DType::Q8_0) return DType::BF16;

@@ -54,6 +54,12 @@ struct ModelWeights {
 
 ModelWeights bind_weights(const Checkpoint& ck);
 
+// Rewrites every matrix the matmuls read (not the embedding table, which is read by rows) into
+// the kernels' row-interleaved layout where its dtype has one (Q4_0, Q8_0: see
+// interleave_in_place), in place. Only for weights in private, writable memory
+// (Checkpoint::weights_private). Returns the bytes rewritten.
+std::size_t interleave_matrices(ModelWeights& w);
+
 // The dtype of the transposed W_UK copy made from a kv_b_proj of dtype `source` (rows of dn
 // values): as precise as the source, but no wider than it needs to be, since decoding reads it
 // for every token (113 MB per token for Lite in f32). bf16 stays bf16 (exact); q8_0 becomes

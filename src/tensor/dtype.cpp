@@ -10,17 +10,19 @@ namespace dsv2 {
 namespace {
 // Indexed by DType. Block sizes/bytes are ggml's: Q8_0 = f16 scale + 32 int8; Q4_0 = f16 + 16 bytes;
 // K-quants are 256-value super-blocks.
-constexpr std::array<DTypeInfo, 10> kInfo = {{
-    {"f32", 1, 4},
-    {"f16", 1, 2},
-    {"bf16", 1, 2},
-    {"q8_0", 32, 34},
-    {"q4_0", 32, 18},
-    {"q4_k", 256, 144},
-    {"q5_k", 256, 176},
-    {"q6_k", 256, 210},
-    {"i32", 1, 4},
-    {"i64", 1, 8},
+constexpr std::array<DTypeInfo, 12> kInfo = {{
+    {"f32", 1, 4, 1},
+    {"f16", 1, 2, 1},
+    {"bf16", 1, 2, 1},
+    {"q8_0", 32, 34, 1},
+    {"q4_0", 32, 18, 1},
+    {"q4_k", 256, 144, 1},
+    {"q5_k", 256, 176, 1},
+    {"q6_k", 256, 210, 1},
+    {"i32", 1, 4, 1},
+    {"i64", 1, 8, 1},
+    {"q8_0_r16", 32, 34, 16},
+    {"q4_0_r16", 32, 18, 16},
 }};
 }  // namespace
 
@@ -30,7 +32,7 @@ bool dtype_from_name(std::string_view name, DType* out) {
   std::string lower(name);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (std::size_t i = 0; i < kInfo.size(); ++i) {
-    if (kInfo[i].name == lower) {
+    if (kInfo[i].name == lower && kInfo[i].row_group == 1) {
       *out = static_cast<DType>(i);
       return true;
     }

@@ -8,17 +8,22 @@
 
 namespace dsv2 {
 
-enum class DType : std::uint8_t { F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, I32, I64 };
+// Q8_0_R16 / Q4_0_R16 are compute layouts, never in files: the blocks of 16 consecutive rows
+// interleaved (kernels/blocks.h), made in memory at load time because the kernels read them with
+// no horizontal sums. A group of 16 rows takes exactly the bytes of 16 plain rows.
+enum class DType : std::uint8_t { F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, I32, I64, Q8_0_R16, Q4_0_R16 };
 
 struct DTypeInfo {
   std::string_view name;
   std::int64_t block_size;   // values per block (1 for plain types)
-  std::size_t block_bytes;   // bytes per block
+  std::size_t block_bytes;   // bytes per block (per row: interleaved groups hold row_group of them)
+  std::int64_t row_group;    // rows stored interleaved (1: rows are contiguous)
 };
 
 const DTypeInfo& dtype_info(DType t);
 inline std::string_view dtype_name(DType t) { return dtype_info(t).name; }
-bool dtype_from_name(std::string_view name, DType* out);  // "f32", "q4_k", ... (case-insensitive)
+// "f32", "q4_k", ... (case-insensitive); compute-only layouts (row_group > 1) are not names users give.
+bool dtype_from_name(std::string_view name, DType* out);
 bool dtype_is_quantized(DType t);
 
 // Bytes used by a row of n values; n must be a multiple of the block size.

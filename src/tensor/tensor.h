@@ -25,6 +25,7 @@ struct Tensor {
   std::int64_t cols() const { return shape.empty() ? 1 : shape.back(); }
   std::size_t row_stride() const { return row_bytes(dtype, cols()); }
   std::size_t nbytes() const { return static_cast<std::size_t>(rows()) * row_stride(); }
+  // Row r's bytes; for interleaved dtypes (row_group > 1) only r on a group boundary is a start.
   const std::uint8_t* row(std::int64_t r) const {
     return static_cast<const std::uint8_t*>(data) + static_cast<std::size_t>(r) * row_stride();
   }

@@ -72,7 +72,8 @@ TEST_P(Matmul, MatchesDoubleReference) {
   const DType t = GetParam();
   const std::int64_t cols = test::odd_cols(t);
   const double raw_tol = raw_tolerance(kernels::kernel_set(kernels::Isa::Scalar).of(t).act);
-  for (std::int64_t out : {std::int64_t{3}, std::int64_t{37}}) {
+  const std::int64_t g = dtype_info(t).row_group;  // interleaved types: whole groups of rows
+  for (std::int64_t out : {3 * g, 37 * g}) {
     const test::Weights w = test::make_weights(t, out, cols, 21);
     for (std::int64_t rows : {1, 2, 3, 8, 9, 67}) {
       const auto x = test::random_floats(static_cast<std::size_t>(rows * cols), 22);
@@ -91,6 +92,8 @@ TEST_P(Matmul, MatchesDoubleReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, Matmul, ::testing::ValuesIn(test::kMatmulTypes),
+                         [](const auto& p) { return std::string(dtype_name(p.param)); });
+INSTANTIATE_TEST_SUITE_P(Interleaved, Matmul, ::testing::Values(DType::Q4_0_R16, DType::Q8_0_R16),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
 TEST(Matmul, RepeatedCallsGiveIdenticalResults) {

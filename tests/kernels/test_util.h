@@ -65,7 +65,7 @@ inline const DType kMatmulTypes[] = {DType::F32, DType::F16, DType::BF16, DType:
 
 // A column count valid for t that exercises tails: odd block counts, non-multiples of 16.
 inline std::int64_t odd_cols(DType t) {
-  switch (t) {
+  switch (kernels::plain_type(t)) {
     case DType::Q8_0:
     case DType::Q4_0: return 32 * 17;
     case DType::Q4_K:

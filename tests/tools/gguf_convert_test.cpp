@@ -15,8 +15,9 @@
 namespace dsv2::tools {
 namespace {
 
+// Loaded as `dsv2 run` loads it (into memory, Q4_0 / Q8_0 in the interleaved layout).
 std::vector<float> logits_of(const std::string& path, const std::vector<std::int32_t>& ids) {
-  DeepseekV2 model(Checkpoint::open(path), 2);
+  DeepseekV2 model(Checkpoint::open(path, FileMode::Load), 2);
   return sequence_logits(model, ids, 0);
 }
 

@@ -1,0 +1,131 @@
+// The row-interleaved compute layouts (blocks.h): conversions from and to the plain Q4_0 / Q8_0
+// rows of GGUF (byte k*P + j of row r's block, P = 4 for Q4_0 and 2 for Q8_0, moves to
+// qs[k][r][j] of the group's block, the row's scale to d[r]), and the scalar reference kernels.
+// Every kernel of these layouts computes each output as the same float operations in the same
+// order, y = fma(float(integer block dot), d_w * d_x, y) block after block, so SIMD and scalar
+// results are bit-identical and do not depend on the tile or thread split.
+#include <cmath>
+#include <cstring>
+
+#include "kernels/isa_impl.h"
+#include "util/error.h"
+
+namespace dsv2::kernels {
+
+namespace {
+
+// kBlock: bytes of a plain block (f16 scale + qs); kPiece: bytes of one row per 32-bit lane.
+// Compile-time sizes, so each copy is a single load and store (models have gigabytes of them).
+template <std::size_t kBlock, std::size_t kPiece>
+struct Layout {
+  static constexpr std::size_t kPieces = (kBlock - 2) / kPiece;
+
+  static void interleave(const std::uint8_t* in, std::int64_t n, std::uint8_t* out) {
+    const std::size_t row = static_cast<std::size_t>(n / kQK) * kBlock;
+    for (std::int64_t b = 0; b < n / kQK; ++b, out += kRowGroup * kBlock)
+      for (std::size_t r = 0; r < kRowGroup; ++r) {
+        const std::uint8_t* blk = in + r * row + static_cast<std::size_t>(b) * kBlock;
+        std::memcpy(out + 2 * r, blk, 2);
+        for (std::size_t k = 0; k < kPieces; ++k)
+          std::memcpy(out + 2 * kRowGroup + (k * kRowGroup + r) * kPiece, blk + 2 + k * kPiece, kPiece);
+      }
+  }
+
+  static void deinterleave(const std::uint8_t* in, std::int64_t n, std::size_t r, std::uint8_t* out) {
+    for (std::int64_t b = 0; b < n / kQK; ++b, in += kRowGroup * kBlock, out += kBlock) {
+      std::memcpy(out, in + 2 * r, 2);
+      for (std::size_t k = 0; k < kPieces; ++k)
+        std::memcpy(out + 2 + k * kPiece, in + 2 * kRowGroup + (k * kRowGroup + r) * kPiece, kPiece);
+    }
+  }
+};
+
+using Q4Layout = Layout<sizeof(BlockQ4_0), 4>;
+using Q8Layout = Layout<sizeof(BlockQ8_0), 2>;
+
+[[noreturn]] void no_layout(DType t) {
+  throw Error(std::string("row interleaving: no interleaved layout for ") + std::string(dtype_name(t)));
+}
+
+}  // namespace
+
+DType interleaved_type(DType t) {
+  switch (t) {
+    case DType::Q4_0: return DType::Q4_0_R16;
+    case DType::Q8_0: return DType::Q8_0_R16;
+    default: return t;
+  }
+}
+
+DType plain_type(DType t) {
+  switch (t) {
+    case DType::Q4_0_R16: return DType::Q4_0;
+    case DType::Q8_0_R16: return DType::Q8_0;
+    default: return t;
+  }
+}
+
+void interleave_rows(DType interleaved, const void* src, std::int64_t n, void* dst) {
+  const auto* in = static_cast<const std::uint8_t*>(src);
+  auto* out = static_cast<std::uint8_t*>(dst);
+  if (interleaved == DType::Q4_0_R16) return Q4Layout::interleave(in, n, out);
+  if (interleaved == DType::Q8_0_R16) return Q8Layout::interleave(in, n, out);
+  no_layout(interleaved);
+}
+
+void deinterleave_row(DType interleaved, const void* group, std::int64_t n, int r, void* dst) {
+  const auto* in = static_cast<const std::uint8_t*>(group);
+  auto* out = static_cast<std::uint8_t*>(dst);
+  if (interleaved == DType::Q4_0_R16) return Q4Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  if (interleaved == DType::Q8_0_R16) return Q8Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  no_layout(interleaved);
+}
+
+namespace scalar {
+
+namespace {
+
+// y[c * ldy + i0 + r] for the 16 rows of one group and activation row c; Dot(block, r, x, b) is
+// the integer dot product of row r's block b with activation block b.
+template <class Block, class Act, std::int32_t (*Dot)(const Block&, int, const Act&, std::int64_t)>
+void gemm_groups(const GemmArgs& a, Act (*act_row)(const void*, std::int64_t)) {
+  const std::int64_t nb = a.n / kQK;
+  for (std::int64_t i0 = 0; i0 < a.nw; i0 += kRowGroup) {
+    const auto* w = reinterpret_cast<const Block*>(a.w + i0 * a.w_stride);
+    for (std::int64_t c = 0; c < a.nx; ++c) {
+      const Act x = act_row(a.x + c * a.x_stride, a.n);
+      for (int r = 0; r < kRowGroup; ++r) {
+        float acc = 0.0f;
+        for (std::int64_t b = 0; b < nb; ++b)
+          acc = std::fma(static_cast<float>(Dot(w[b], r, x, b)), f16_to_f32(w[b].d[r]) * x.d[b], acc);
+        a.y[c * a.ldy + i0 + r] = acc;
+      }
+    }
+  }
+}
+
+std::int32_t dot_q4_0x16(const BlockQ4_0x16& w, int r, const ActQ8_0Row& x, std::int64_t b) {
+  const std::int8_t* q = x.qs + b * kQK;
+  std::int32_t s = -8 * x.sum[b];  // the "- 8" offset of every weight, applied once
+  for (int k = 0; k < 4; ++k)
+    for (int j = 0; j < 4; ++j) {
+      const std::uint8_t v = w.qs[k][r][j];
+      s += (v & 0xF) * q[4 * k + j] + (v >> 4) * q[4 * k + j + 16];
+    }
+  return s;
+}
+
+std::int32_t dot_q8_0x16(const BlockQ8_0x16& w, int r, const ActQ16_0Row& x, std::int64_t b) {
+  const std::int16_t* q = x.qs + b * kQK;
+  std::int32_t s = 0;
+  for (int p = 0; p < kQK / 2; ++p) s += w.qs[p][r][0] * q[2 * p] + w.qs[p][r][1] * q[2 * p + 1];
+  return s;
+}
+
+}  // namespace
+
+void gemm_q4_0_r16(const GemmArgs& a) { gemm_groups<BlockQ4_0x16, ActQ8_0Row, dot_q4_0x16>(a, act_q8_0_row); }
+void gemm_q8_0_r16(const GemmArgs& a) { gemm_groups<BlockQ8_0x16, ActQ16_0Row, dot_q8_0x16>(a, act_q16_0_row); }
+
+}  // namespace scalar
+}  // namespace dsv2::kernels

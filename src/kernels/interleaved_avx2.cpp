@@ -1,0 +1,124 @@
+// AVX2 kernels for the row-interleaved layouts (blocks.h): a 256-bit vector holds 8 rows, so each
+// group is computed as two halves of 8 rows. Q4_0 x Q8_0 uses vpmaddubsw (nibbles unsigned) and
+// sums a block's eight int16 products before widening; Q8_0 x Q16_0 uses vpmaddwd. Weights are
+// unpacked once per block and half and meet up to kX activation rows. Bit-identical to the scalar
+// reference in interleaved.cpp.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/avx2_util.h"
+#include "kernels/isa_impl.h"
+
+namespace dsv2::kernels::avx2 {
+
+namespace {
+
+constexpr int kX = 4;
+constexpr int kHalf = kRowGroup / 2;
+
+inline __m256i broadcast32(const void* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+template <class Kernel>
+void gemm_groups(const GemmArgs& a) {
+  for (std::int64_t i0 = 0; i0 < a.nw; i0 += kRowGroup) {
+    std::int64_t j0 = 0;
+    for (; j0 + kX <= a.nx; j0 += kX) Kernel::template micro<kX>(a, i0, j0);
+    switch (a.nx - j0) {
+      case 3: Kernel::template micro<3>(a, i0, j0); break;
+      case 2: Kernel::template micro<2>(a, i0, j0); break;
+      case 1: Kernel::template micro<1>(a, i0, j0); break;
+      default: break;
+    }
+  }
+}
+
+// acc[h][c] += float(s[c]) * (d_w of half h) * d_x[c]
+template <int X>
+void scale_add(const std::uint16_t* d, const float* xd, const __m256i* s, __m256* acc) {
+  const __m256 wd = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
+  for (int c = 0; c < X; ++c)
+    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[c]), _mm256_mul_ps(wd, _mm256_set1_ps(xd[c])), acc[c]);
+}
+
+template <int X>
+void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, __m256 (*acc)[X]) {
+  for (int h = 0; h < 2; ++h)
+    for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * kHalf, acc[h][c]);
+}
+
+struct Q4_0x16 {
+  template <int X>
+  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    const std::int64_t nb = a.n / kQK;
+    const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
+    ActQ8_0Row x[X];
+    __m256 acc[2][X];
+    for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n);
+    for (auto& row : acc)
+      for (auto& v : row) v = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    for (std::int64_t b = 0; b < nb; ++b) {
+      float xd[X];
+      for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
+      for (int h = 0; h < 2; ++h) {
+        // |nibble * x| pairs <= 2 * 15 * 127, eight of them <= 30480: the int16 sums cannot overflow.
+        __m256i s16[X];
+        for (int c = 0; c < X; ++c) s16[c] = _mm256_setzero_si256();
+        for (int k = 0; k < 4; ++k) {
+          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[k][h * kHalf]));
+          const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+          for (int c = 0; c < X; ++c) {
+            const std::int8_t* q = x[c].qs + b * kQK;
+            s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(lo, broadcast32(q + 4 * k)));
+            s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(hi, broadcast32(q + 16 + 4 * k)));
+          }
+        }
+        __m256i s[X];
+        for (int c = 0; c < X; ++c)
+          s[c] = _mm256_add_epi32(_mm256_madd_epi16(s16[c], ones), _mm256_set1_epi32(-8 * x[c].sum[b]));
+        scale_add<X>(w[b].d + h * kHalf, xd, s, acc[h]);
+      }
+    }
+    store<X>(a, i0, j0, acc);
+  }
+};
+
+struct Q8_0x16 {
+  template <int X>
+  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    const std::int64_t nb = a.n / kQK;
+    const auto* w = reinterpret_cast<const BlockQ8_0x16*>(a.w + i0 * a.w_stride);
+    ActQ16_0Row x[X];
+    __m256 acc[2][X];
+    for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n);
+    for (auto& row : acc)
+      for (auto& v : row) v = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+      float xd[X];
+      for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
+      for (int h = 0; h < 2; ++h) {
+        __m256i s[X];
+        for (int c = 0; c < X; ++c) s[c] = _mm256_setzero_si256();
+        for (int p = 0; p < kQK / 2; ++p) {
+          const __m256i wq = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs[p][h * kHalf])));
+          for (int c = 0; c < X; ++c)
+            s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(wq, broadcast32(x[c].qs + b * kQK + 2 * p)));
+        }
+        scale_add<X>(w[b].d + h * kHalf, xd, s, acc[h]);
+      }
+    }
+    store<X>(a, i0, j0, acc);
+  }
+};
+
+}  // namespace
+
+void gemm_q4_0_r16(const GemmArgs& args) { gemm_groups<Q4_0x16>(args); }
+void gemm_q8_0_r16(const GemmArgs& args) { gemm_groups<Q8_0x16>(args); }
+
+}  // namespace dsv2::kernels::avx2

@@ -1,0 +1,107 @@
+// AVX-512 VNNI kernels for the row-interleaved layouts (blocks.h): lane r of every vector is
+// weight row r of the group, so a block's 16 dot products accumulate in one register with
+// vpdpbusd (Q4_0 x Q8_0) or vpdpwssd (Q8_0 x Q16_0) against broadcast activation bytes, and one
+// int -> float conversion and one fma per block finish all 16 rows. Bit-identical to the scalar
+// reference in interleaved.cpp.
+#include <cstring>
+
+#include "kernels/avx512_util.h"
+#include "kernels/isa_impl.h"
+
+namespace dsv2::kernels::avx512 {
+
+namespace {
+
+constexpr int kX = 8;  // activation rows per pass over a group's blocks
+
+inline __m512i broadcast32(const void* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+// Runs Kernel::micro<X> over every group of 16 rows and every tile of up to kX activation rows.
+template <class Kernel>
+void gemm_groups(const GemmArgs& a) {
+  for (std::int64_t i0 = 0; i0 < a.nw; i0 += kRowGroup) {
+    std::int64_t j0 = 0;
+    for (; j0 + kX <= a.nx; j0 += kX) Kernel::template micro<kX>(a, i0, j0);
+    switch (a.nx - j0) {
+      case 7: Kernel::template micro<7>(a, i0, j0); break;
+      case 6: Kernel::template micro<6>(a, i0, j0); break;
+      case 5: Kernel::template micro<5>(a, i0, j0); break;
+      case 4: Kernel::template micro<4>(a, i0, j0); break;
+      case 3: Kernel::template micro<3>(a, i0, j0); break;
+      case 2: Kernel::template micro<2>(a, i0, j0); break;
+      case 1: Kernel::template micro<1>(a, i0, j0); break;
+      default: break;
+    }
+  }
+}
+
+template <int X>
+void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, const __m512* acc) {
+  for (int c = 0; c < X; ++c) _mm512_storeu_ps(a.y + (j0 + c) * a.ldy + i0, acc[c]);
+}
+
+// Each weight vector is unpacked once per block and meets the X activation rows in turn, so the
+// X integer sums are independent dependency chains (vpdpbusd / vpdpwssd latency is hidden).
+struct Q4_0x16 {
+  template <int X>
+  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    const std::int64_t nb = a.n / kQK;
+    const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
+    ActQ8_0Row x[X];
+    __m512 acc[X];
+    for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    for (std::int64_t b = 0; b < nb; ++b) {
+      __m512i s[X];
+      for (int c = 0; c < X; ++c) s[c] = _mm512_set1_epi32(-8 * x[c].sum[b]);  // the "- 8" of every weight
+      for (int k = 0; k < 4; ++k) {
+        const __m512i v = _mm512_loadu_si512(w[b].qs[k]);
+        const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        for (int c = 0; c < X; ++c) {
+          const std::int8_t* q = x[c].qs + b * kQK;
+          s[c] = _mm512_dpbusd_epi32(s[c], lo, broadcast32(q + 4 * k));
+          s[c] = _mm512_dpbusd_epi32(s[c], hi, broadcast32(q + 16 + 4 * k));
+        }
+      }
+      const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].d)));
+      for (int c = 0; c < X; ++c)
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[c]), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
+    }
+    store<X>(a, i0, j0, acc);
+  }
+};
+
+struct Q8_0x16 {
+  template <int X>
+  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    const std::int64_t nb = a.n / kQK;
+    const auto* w = reinterpret_cast<const BlockQ8_0x16*>(a.w + i0 * a.w_stride);
+    ActQ16_0Row x[X];
+    __m512 acc[X];
+    for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+      __m512i s[X];
+      for (int c = 0; c < X; ++c) s[c] = _mm512_setzero_si512();
+      for (int p = 0; p < kQK / 2; ++p) {
+        // values 2p, 2p + 1 of the 16 rows, sign-extended to int16 pairs
+        const __m512i wq = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[p])));
+        for (int c = 0; c < X; ++c) s[c] = _mm512_dpwssd_epi32(s[c], wq, broadcast32(x[c].qs + b * kQK + 2 * p));
+      }
+      const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].d)));
+      for (int c = 0; c < X; ++c)
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[c]), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
+    }
+    store<X>(a, i0, j0, acc);
+  }
+};
+
+}  // namespace
+
+void gemm_q4_0_r16(const GemmArgs& args) { gemm_groups<Q4_0x16>(args); }
+void gemm_q8_0_r16(const GemmArgs& args) { gemm_groups<Q8_0x16>(args); }
+
+}  // namespace dsv2::kernels::avx512
