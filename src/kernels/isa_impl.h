@@ -18,7 +18,8 @@
   void quantize_act_q8_0(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q8_k(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q16_0(const float* x, std::int64_t n, void* dst);       \
-  void weighted_sum(const WeightedSumArgs&);
+  void weighted_sum(const WeightedSumArgs&);                                 \
+  std::uint64_t stream_read(const void* data, std::size_t bytes);
 
 namespace dsv2::kernels {
 namespace scalar { DSV2_DECLARE_ISA_KERNELS }

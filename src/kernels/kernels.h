@@ -51,6 +51,8 @@ struct KernelSet {
   QuantizeActFn quantize_act[static_cast<int>(ActFormat::Count)] = {};
   TypeKernels type[16] = {};  // by DType
   WeightedSumFn weighted_sum = nullptr;
+  // Sum of `bytes` bytes read with the level's widest loads: a read-bandwidth probe.
+  std::uint64_t (*stream_read)(const void* data, std::size_t bytes) = nullptr;
   const TypeKernels& of(DType t) const { return type[static_cast<int>(t)]; }
 };
 

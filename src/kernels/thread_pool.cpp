@@ -1,5 +1,7 @@
 #include "kernels/thread_pool.h"
 
+#include <algorithm>
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define DSV2_PAUSE() _mm_pause()
@@ -14,12 +16,6 @@ namespace {
 // ~50-100 µs of pause: longer than the gaps between a step's parallel_for calls, short enough
 // that an idle pool stops burning a core shared with other processes.
 constexpr int kSpin = 20000;
-
-void chunk(std::int64_t n, int parts, int i, std::int64_t* b, std::int64_t* e) {
-  std::int64_t base = n / parts, extra = n % parts;
-  *b = i * base + (i < extra ? i : extra);
-  *e = *b + base + (i < extra ? 1 : 0);
-}
 
 }  // namespace
 
@@ -43,7 +39,15 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::parallel_for(std::int64_t n, RangeFn fn) {
+void ThreadPool::run_chunks(int index) {
+  for (;;) {
+    const std::int64_t b = next_.fetch_add(job_grain_, std::memory_order_relaxed);
+    if (b >= job_n_) return;
+    (*job_)(b, std::min(b + job_grain_, job_n_), index);
+  }
+}
+
+void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
   if (n <= 0) return;
   if (n_threads_ == 1 || n == 1) {
     fn(0, n, 0);
@@ -51,17 +55,17 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn) {
   }
   job_ = &fn;
   job_n_ = n;
+  job_grain_ = grain > 0 ? grain : std::max<std::int64_t>(1, n / (8 * n_threads_));
+  next_.store(0, std::memory_order_relaxed);
   pending_.store(n_threads_ - 1);
-  generation_.fetch_add(1);  // seq_cst: ordered before the sleepers_ load below
+  generation_.fetch_add(1);  // seq_cst: publishes the job; ordered before the sleepers_ load below
   if (sleepers_.load() > 0) {
     // A worker that counted itself asleep holds mu_ from its last check until it waits, so
     // taking mu_ here means the notify cannot fall between the two.
     { std::lock_guard<std::mutex> lock(mu_); }
     cv_start_.notify_all();
   }
-  std::int64_t b, e;
-  chunk(n, n_threads_, 0, &b, &e);
-  if (b < e) fn(b, e, 0);
+  run_chunks(0);
   for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
     if (spin < kSpin) DSV2_PAUSE();
     else std::this_thread::yield();
@@ -87,9 +91,7 @@ void ThreadPool::worker(int index) {
   for (;;) {
     if (!wait_for_job(seen)) return;
     seen = generation_.load(std::memory_order_acquire);
-    std::int64_t b, e;
-    chunk(job_n_, n_threads_, index, &b, &e);
-    if (b < e) (*job_)(b, e, index);
+    run_chunks(index);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }

@@ -21,12 +21,12 @@ class DeepseekV2 {
  public:
   // n_threads <= 0: all cores. kv_type: element type of the caches new_cache makes (f32, bf16, q8_0).
   // When the checkpoint's weights are private (loaded, not mapped), Q4_0 / Q8_0 matrices are
-  // rewritten in place into the kernels' interleaved layout: from then on the checkpoint's
-  // tensors still report the file's dtypes and sizes, but their bytes are the model's.
+  // rewritten in place into the kernels' interleaved layout: the checkpoint is then only the
+  // owner of the bytes, which weights() describes.
   DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DType kv_type = DType::F32);
 
   const Config& config() const { return ck_->config(); }
-  const Checkpoint& checkpoint() const { return *ck_; }
+  // The weights as the kernels read them (not the checkpoint's tensors: see the constructor).
   const ModelWeights& weights() const { return w_; }
   ThreadPool& pool() { return pool_; }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 
+#include "kernels/kernels.h"
 #include "kernels/thread_pool.h"
 #include "model/deepseek_v2.h"
 
@@ -71,88 +72,69 @@ double bench_tg(DeepseekV2& m, std::int64_t n, std::int64_t depth, std::uint64_t
 
 namespace {
 
-// Contiguous 64 KiB pieces of the routed experts' weights, layer by layer, up to `bytes` in all.
-std::vector<const std::uint64_t*> expert_chunks(const DeepseekV2& model, std::size_t bytes, std::size_t chunk) {
-  std::vector<const std::uint64_t*> out;
-  const Config& c = model.config();
-  for (std::int64_t i = 0; i < c.num_layers && out.size() * chunk < bytes; ++i) {
-    if (!c.is_moe_layer(i)) continue;
-    for (std::int64_t e = 0; e < c.n_routed_experts; ++e)
-      for (const char* m : {"gate_proj", "up_proj", "down_proj"}) {
-        const Tensor& t = model.checkpoint().get("model.layers." + std::to_string(i) + ".mlp.experts." +
-                                                 std::to_string(e) + "." + m + ".weight");
-        const auto* p = static_cast<const std::uint8_t*>(t.data);
-        const std::uintptr_t a = (reinterpret_cast<std::uintptr_t>(p) + 63) / 64 * 64;  // whole cache lines
-        for (std::size_t off = a - reinterpret_cast<std::uintptr_t>(p); off + chunk <= t.nbytes(); off += chunk)
-          out.push_back(reinterpret_cast<const std::uint64_t*>(p + off));
+// The routed experts' matrices, layer by layer, up to `bytes` in all: contiguous megabytes each.
+std::vector<const Tensor*> expert_matrices(const ModelWeights& w, std::size_t bytes) {
+  std::vector<const Tensor*> out;
+  std::size_t total = 0;
+  for (const LayerWeights& l : w.layers)
+    for (const MlpWeights& e : l.moe.experts)
+      for (const Tensor* t : {&e.gate, &e.up, &e.down}) {
+        if (total >= bytes) return out;
+        out.push_back(t);
+        total += t->nbytes();
       }
-  }
   return out;
+}
+
+double mlp_bytes(const MlpWeights& m) {
+  return static_cast<double>(m.gate.nbytes() + m.up.nbytes() + m.down.nbytes());
+}
+
+double attention_bytes(const MlaWeights& a) {
+  double total = 0;
+  for (const Tensor* t : {&a.q_proj, &a.q_a_proj, &a.q_b_proj, &a.kv_a_proj, &a.o_proj})
+    if (t->data != nullptr) total += static_cast<double>(t->nbytes());
+  for (const Tensor& t : a.uk_t) total += static_cast<double>(t.nbytes());
+  for (const Tensor& t : a.uv) total += static_cast<double>(t.nbytes());
+  return total;
 }
 
 }  // namespace
 
 double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::size_t bytes) {
-  constexpr std::size_t kChunk = 64 << 10, kWords = kChunk / sizeof(std::uint64_t);
-  const std::vector<const std::uint64_t*> chunks = expert_chunks(model, bytes, kChunk);
-  if (chunks.empty()) return 0;
+  const std::vector<const Tensor*> items = expert_matrices(model.weights(), bytes);
+  if (items.empty()) return 0;
+  std::size_t total = 0;
+  for (const Tensor* t : items) total += t->nbytes();
+  const auto read = kernels::active_kernels().stream_read;
   std::vector<std::uint64_t> sums(static_cast<std::size_t>(pool.size()) * 8);
   double best = 0;
   for (int pass = 0; pass < 5; ++pass) {
     const auto t0 = Clock::now();
-    pool.parallel_for(static_cast<std::int64_t>(chunks.size()), [&](std::int64_t b, std::int64_t e, int t) {
-      std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // independent chains: bandwidth, not latency
-      for (std::int64_t c = b; c < e; ++c) {
-        const std::uint64_t* w = chunks[static_cast<std::size_t>(c)];
-        for (std::size_t i = 0; i < kWords; i += 4) s0 += w[i], s1 += w[i + 1], s2 += w[i + 2], s3 += w[i + 3];
+    pool.parallel_for(static_cast<std::int64_t>(items.size()), [&](std::int64_t b, std::int64_t e, int t) {
+      for (std::int64_t i = b; i < e; ++i) {
+        const Tensor& m = *items[static_cast<std::size_t>(i)];
+        sums[static_cast<std::size_t>(t) * 8] += read(m.data, m.nbytes());  // keeps the reads alive
       }
-      sums[static_cast<std::size_t>(t) * 8] += s0 + s1 + s2 + s3;  // keeps the loop alive
     });
-    best = std::max(best, static_cast<double>(chunks.size() * kChunk) / seconds_since(t0) / 1e9);
+    best = std::max(best, static_cast<double>(total) / seconds_since(t0) / 1e9);
   }
   return best;
 }
 
-namespace {
-
-double tensor_bytes(const Checkpoint& ck, const std::string& name) {
-  return static_cast<double>(ck.get(name).nbytes());
-}
-
-// Attention weights one decoded token reads in layer prefix `a` ("model.layers.N.self_attn.").
-double attention_bytes(const Checkpoint& ck, const Config& c, const std::string& a) {
-  auto bytes = [&](const std::string& name) { return tensor_bytes(ck, a + name); };
-  double total = c.q_lora_rank > 0 ? bytes("q_a_proj.weight") + bytes("q_b_proj.weight") : bytes("q_proj.weight");
-  total += bytes("kv_a_proj_with_mqa.weight") + bytes("o_proj.weight");
-  if (ck.has(a + "k_b_proj.weight")) return total + bytes("k_b_proj.weight") + bytes("v_b_proj.weight");
-  // kv_b_proj: its W_UV rows in place, and the transposed copy of W_UK (see uk_t_copy_type).
-  const std::int64_t dn = c.qk_nope_head_dim, dv = c.v_head_dim;
-  const DType uk = uk_t_copy_type(ck.get(a + "kv_b_proj.weight").dtype, dn);
-  return total + bytes("kv_b_proj.weight") * static_cast<double>(dv) / static_cast<double>(dn + dv) +
-         static_cast<double>(c.num_heads * c.kv_lora_rank) * static_cast<double>(row_bytes(uk, dn));
-}
-
-double mlp_bytes(const Checkpoint& ck, const std::string& p) {
-  return tensor_bytes(ck, p + "gate_proj.weight") + tensor_bytes(ck, p + "up_proj.weight") +
-         tensor_bytes(ck, p + "down_proj.weight");
-}
-
-}  // namespace
-
 double weight_bytes_per_token(const DeepseekV2& model) {
   const Config& c = model.config();
-  const Checkpoint& ck = model.checkpoint();
-  double total = tensor_bytes(ck, ck.has("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight");
-  for (std::int64_t i = 0; i < c.num_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    total += attention_bytes(ck, c, p + "self_attn.");
-    if (!c.is_moe_layer(i)) {
-      total += mlp_bytes(ck, p + "mlp.");
+  const ModelWeights& w = model.weights();
+  double total = static_cast<double>(w.lm_head.nbytes());
+  for (const LayerWeights& l : w.layers) {
+    total += attention_bytes(l.attn);
+    if (!l.is_moe) {
+      total += mlp_bytes(l.mlp);
       continue;
     }
-    total += tensor_bytes(ck, p + "mlp.gate.weight") +
-             static_cast<double>(c.num_experts_per_tok) * mlp_bytes(ck, p + "mlp.experts.0.");
-    if (c.n_shared_experts > 0) total += mlp_bytes(ck, p + "mlp.shared_experts.");
+    total += static_cast<double>(l.moe.router.nbytes()) +
+             static_cast<double>(c.num_experts_per_tok) * mlp_bytes(l.moe.experts[0]);
+    if (l.moe.has_shared) total += mlp_bytes(l.moe.shared);
   }
   return total;
 }

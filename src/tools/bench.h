@@ -27,12 +27,13 @@ struct BenchResult {
 };
 
 // GB/s (1e9 bytes) of a multi-threaded sum over up to `bytes` of the model's own weights (the
-// routed experts, layer by layer): the memory decoding reads, with the page size it has, random
-// (so never page-merged) content, and no extra allocation to inflate peak RSS. Best of 5 passes.
+// routed experts' matrices, layer by layer, each read whole with the widest SIMD loads): the
+// memory decoding reads, with the page size it has, real (so never page-merged) content, and no
+// extra allocation to inflate peak RSS. Best of 5 passes.
 double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::size_t bytes = std::size_t{1} << 30);
 
-// Bytes of weights one decoded token reads: attention, dense MLPs, shared experts, top-k routed
-// experts and the router, lm_head, each at its stored dtype (plus the copied absorbed W_UK).
+// Bytes of weights one decoded token reads: attention (incl. the absorbed W_UK / W_UV), dense
+// MLPs, shared experts, top-k routed experts and the router, lm_head, as the model holds them.
 double weight_bytes_per_token(const DeepseekV2& model);
 
 std::vector<BenchResult> run_bench(DeepseekV2& model, const BenchOptions& opt);

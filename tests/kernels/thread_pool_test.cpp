@@ -3,31 +3,52 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 namespace dsv2 {
 namespace {
 
-// Every index in [0, n) is visited exactly once, by a chunk that matches its thread index.
-void check_cover(ThreadPool& pool, std::int64_t n) {
+// Every index in [0, n) is visited exactly once, by chunks of at most `grain` items (when given)
+// on valid thread indices.
+void check_cover(ThreadPool& pool, std::int64_t n, std::int64_t grain = 0) {
   std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
   std::atomic<int> calls{0};
   pool.parallel_for(n, [&](std::int64_t b, std::int64_t e, int t) {
     ASSERT_LE(0, t);
     ASSERT_LT(t, pool.size());
     ASSERT_LT(b, e);
+    if (grain > 0 && pool.size() > 1) {  // one thread: the whole range inline
+      ASSERT_LE(e - b, grain);
+    }
     ++calls;
     for (std::int64_t i = b; i < e; ++i) ++hits[static_cast<std::size_t>(i)];
-  });
+  }, grain);
   for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[static_cast<std::size_t>(i)], 1) << "n=" << n << " i=" << i;
-  EXPECT_LE(calls, pool.size());
+  if (grain > 0 && pool.size() > 1) {
+    EXPECT_EQ(calls, (n + grain - 1) / grain);
+  }
 }
 
 TEST(ThreadPool, CoversUnevenSplitsAndSmallRanges) {
   for (int threads : {1, 2, 3, 7}) {
     ThreadPool pool(threads);
     for (std::int64_t n : {1, 2, 3, 5, 6, 7, 8, 13, 100, 1001}) check_cover(pool, n);
+    for (std::int64_t grain : {1, 3, 64}) check_cover(pool, 1001, grain);
   }
+}
+
+// Uneven items: one thread stuck on a slow item does not hold back the rest, which the other
+// threads take (with one chunk per thread, thread 0 would own items 0..n/2).
+TEST(ThreadPool, FastThreadsTakeMoreChunks) {
+  ThreadPool pool(2);
+  std::atomic<int> by_other{0};
+  pool.parallel_for(64, [&](std::int64_t b, std::int64_t e, int t) {
+    if (b == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (t != 0 || b != 0) by_other += static_cast<int>(e - b);
+  }, 1);
+  EXPECT_GE(by_other, 32);
 }
 
 TEST(ThreadPool, EmptyRangeDoesNothing) {

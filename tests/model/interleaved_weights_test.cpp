@@ -42,9 +42,10 @@ TEST_P(InterleavedWeights, LoadedModelMatchesMappedModel) {
   const test::Fidelity f = test::compare_logits(a, b, g.vocab);
   EXPECT_EQ(f.top1, 1.0);
   EXPECT_LE(f.mean_kl, 1e-4);
-  if (t == DType::Q8_0)
+  if (t == DType::Q8_0) {
     for (std::int64_t p = 0; p < g.positions; ++p)
       ASSERT_LE(test::max_row_diff(a.data() + p * g.vocab, b.data() + p * g.vocab, g.vocab), 1e-3f) << "position " << p;
+  }
   EXPECT_EQ(greedy_continuation(mapped, g.greedy_prompt, 16), greedy_continuation(loaded, g.greedy_prompt, 16));
 }
 

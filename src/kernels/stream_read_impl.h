@@ -1,0 +1,31 @@
+// Internal: reads bytes as fast as the core can load them and returns their sum, which keeps the
+// loads from being optimised away: the machine's read bandwidth, measured with loads as wide as
+// the matmul kernels' (a 64-bit scalar loop reads ~half as fast per core as 512-bit loads). One
+// template in GCC's portable vector type, instantiated in stream_read.cpp / _avx2.cpp /
+// _avx512.cpp so each ISA's flags set the register width.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace dsv2::kernels {
+
+inline std::uint64_t stream_read_impl(const void* data, std::size_t bytes) {
+  using V = std::uint64_t __attribute__((vector_size(64)));
+  constexpr std::size_t kStep = 4 * sizeof(V);  // four independent accumulators
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  V a0{}, a1{}, a2{}, a3{};
+  std::size_t i = 0;
+  for (; i + kStep <= bytes; i += kStep) {
+    V v[4];
+    std::memcpy(v, p + i, kStep);
+    a0 += v[0], a1 += v[1], a2 += v[2], a3 += v[3];
+  }
+  const V a = a0 + a1 + a2 + a3;
+  std::uint64_t s = 0;
+  for (int k = 0; k < 8; ++k) s += a[k];
+  for (; i < bytes; ++i) s += p[i];
+  return s;
+}
+
+}  // namespace dsv2::kernels
