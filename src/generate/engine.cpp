@@ -59,6 +59,7 @@ Engine::Engine(DeepseekV2& model, const Tokenizer& tokenizer, EngineOptions opti
     : model_(model), tokenizer_(tokenizer), options_(options) {
   check(options_.parallel >= 1, "--parallel must be at least 1");
   check(options_.step_tokens >= 1, "step token budget must be at least 1");
+  check(options_.idle_step_tokens >= 1, "idle step token budget must be at least 1");
   for (int i = 0; i < options_.parallel; ++i) slots_.push_back(std::make_unique<Slot>(model_, options_.ctx));
   stats_.slots = options_.parallel;
   thread_ = std::thread([this] { loop(); });
@@ -201,8 +202,7 @@ void Engine::finish(Slot& s, FinishReason reason, const std::string& error, cons
   s.usage.prompt_ms = ms_between(s.started, s.first_token);
   s.usage.generation_ms = ms_between(s.first_token, now);
   e.usage = s.usage;
-  s.seq->on_event(e);
-  {
+  {  // before the final event: whoever it wakes must find the request counted (GET /metrics)
     std::lock_guard<std::mutex> lock(mu_);
     --stats_.active;
     stats_.prompt_tokens_total += s.usage.prompt_tokens;
@@ -211,8 +211,10 @@ void Engine::finish(Slot& s, FinishReason reason, const std::string& error, cons
     stats_.prompt_seconds_total += s.usage.prompt_ms / 1000.0;
     stats_.generation_seconds_total += s.usage.generation_ms / 1000.0;
   }
-  s.seq.reset();
+  // The slot is free before the callback runs, so a callback that throws cannot end it twice.
+  std::unique_ptr<Sequence> seq = std::move(s.seq);
   s.pending = -1;
+  seq->on_event(e);
 }
 
 // Handles a freshly sampled token: stop tokens, text with stop strings, limits, the callback.
@@ -245,7 +247,8 @@ void Engine::emit_token(Slot& s, std::int32_t token) {
 }
 
 // One forward pass over every active sequence: a row per decoding sequence, then prompt chunks
-// within the step budget. Returns false when there was nothing to do.
+// within the step budget (step_tokens while any sequence decodes, else idle_step_tokens).
+// Returns false when there was nothing to do.
 bool Engine::step() {
   std::vector<BatchRow>& rows = rows_;
   rows.clear();
@@ -257,7 +260,7 @@ bool Engine::step() {
     rows.push_back({s.pending, s.cache.size(), &s.cache, true});
     fed.push_back(&s);
   }
-  std::int64_t budget = options_.step_tokens;
+  std::int64_t budget = rows.empty() ? std::max(options_.step_tokens, options_.idle_step_tokens) : options_.step_tokens;
   for (auto& sp : slots_) {
     Slot& s = *sp;
     if (!s.prefilling() || budget <= 0) continue;
@@ -275,6 +278,10 @@ bool Engine::step() {
   for (const BatchRow& r : rows) n_logits += r.want_logits ? 1 : 0;
   const std::int64_t V = model_.config().vocab_size;
   float* logits = grow(logits_, static_cast<std::size_t>(n_logits * V));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.steps_total;
+  }
   try {
     model_.forward(rows, logits);
   } catch (const std::exception& ex) {

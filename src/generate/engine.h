@@ -1,7 +1,8 @@
 // The generation engine: a scheduler that runs many sequences through one model with continuous
 // batching. Every step is one forward pass over all active sequences: one row per decoding
 // sequence plus chunks of pending prompts (bounded by a per-step token budget, so a long prompt
-// never stalls the others). Finished sequences keep their KV cache; a new request takes the idle
+// never stalls the others; the budget is larger when no sequence is decoding, since then nobody
+// waits on the step). Finished sequences keep their KV cache; a new request takes the idle
 // slot whose cached tokens share the longest prefix with its prompt and recomputes only the rest.
 //
 // The CLI (run / infill / chat) and the HTTP server both generate through this one class.
@@ -29,8 +30,15 @@ class Tokenizer;
 struct EngineOptions {
   int parallel = 1;                  // sequence slots, each with its own KV cache
   std::int64_t ctx = 4096;           // context length per slot (prompt + generated tokens)
-  std::int64_t step_tokens = 256;    // prompt tokens processed per step, across all sequences
+  // Prompt tokens processed per step, across all sequences, while some sequence is decoding: a
+  // step's time is every decoder's time per token, and prompt processing is compute-bound from a
+  // few dozen tokens per step on, so small chunks cost the prompt little (DeepSeek-V2-Lite Q4_0,
+  // 1 thread: 32.5 prompt t/s in chunks of 64 vs 33.3 in chunks of 256).
+  std::int64_t step_tokens = 64;
   int queue_limit = 64;              // waiting requests beyond the slots; more -> QueueFull
+  // Prompt tokens per step while no sequence is decoding (at least step_tokens): larger chunks
+  // read the weights fewer times, and no one waits on the step.
+  std::int64_t idle_step_tokens = 256;
 };
 
 enum class FinishReason { None, Length, Stop, Eos, Cancelled, Timeout, Error };
@@ -69,6 +77,7 @@ struct EngineStats {
   std::int64_t requests_total = 0, prompt_tokens_total = 0, cached_tokens_total = 0,
                generated_tokens_total = 0;
   double prompt_seconds_total = 0, generation_seconds_total = 0;
+  std::int64_t steps_total = 0;  // forward passes run
   int active = 0, queued = 0, slots = 0;
   std::int64_t kv_tokens_used = 0, kv_tokens_capacity = 0;
 };

@@ -17,6 +17,13 @@ namespace {
 // that an idle pool stops burning a core shared with other processes.
 constexpr int kSpin = 20000;
 
+// A ticket's low bits count items (2^40: far more than any range); the job number wraps in the
+// high 24 bits, which is harmless: a worker would have to stall across 16 million jobs.
+constexpr int kIndexBits = 40;
+constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
+
+std::uint64_t ticket_of(std::uint64_t job) { return job << kIndexBits; }
+
 }  // namespace
 
 int ThreadPool::hardware_threads() {
@@ -39,11 +46,20 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunks(int index) {
+void ThreadPool::run_chunks(std::uint64_t job, int index) {
+  // Read before the first claim: a claim that succeeds proves these belong to `job`.
+  const RangeFn* fn = job_.load(std::memory_order_acquire);
+  const std::int64_t n = job_n_.load(std::memory_order_acquire), grain = job_grain_.load(std::memory_order_acquire);
+  std::uint64_t t = ticket_.load(std::memory_order_acquire);
   for (;;) {
-    const std::int64_t b = next_.fetch_add(job_grain_, std::memory_order_relaxed);
-    if (b >= job_n_) return;
-    (*job_)(b, std::min(b + job_grain_, job_n_), index);
+    const auto b = static_cast<std::int64_t>(t & kIndexMask);
+    if ((t & ~kIndexMask) != ticket_of(job) || b >= n) return;
+    if (!ticket_.compare_exchange_weak(t, t + static_cast<std::uint64_t>(grain), std::memory_order_acq_rel))
+      continue;  // t now holds the current ticket
+    const std::int64_t e = std::min(b + grain, n);
+    (*fn)(b, e, index);
+    done_.fetch_add(e - b, std::memory_order_release);
+    t = ticket_.load(std::memory_order_acquire);
   }
 }
 
@@ -53,24 +69,28 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
     fn(0, n, 0);
     return;
   }
-  job_ = &fn;
-  job_n_ = n;
-  job_grain_ = grain > 0 ? grain : std::max<std::int64_t>(1, n / (8 * n_threads_));
-  next_.store(0, std::memory_order_relaxed);
-  pending_.store(n_threads_ - 1);
-  generation_.fetch_add(1);  // seq_cst: publishes the job; ordered before the sleepers_ load below
+  const std::uint64_t job = (generation_.load(std::memory_order_relaxed) + 1) & (~std::uint64_t{0} >> kIndexBits);
+  // Unclaimable first: a worker still holding the previous job's number that reads any of the
+  // fields below (release stores after this one) then sees this ticket and claims nothing.
+  ticket_.store(ticket_of(job) | kIndexMask, std::memory_order_relaxed);
+  job_.store(&fn, std::memory_order_release);
+  job_n_.store(n, std::memory_order_release);
+  job_grain_.store(grain > 0 ? grain : std::max<std::int64_t>(1, n / (8 * n_threads_)), std::memory_order_release);
+  done_.store(0, std::memory_order_relaxed);
+  ticket_.store(ticket_of(job), std::memory_order_release);
+  generation_.store(job);  // seq_cst: publishes the job; ordered before the sleepers_ load below
   if (sleepers_.load() > 0) {
     // A worker that counted itself asleep holds mu_ from its last check until it waits, so
     // taking mu_ here means the notify cannot fall between the two.
     { std::lock_guard<std::mutex> lock(mu_); }
     cv_start_.notify_all();
   }
-  run_chunks(0);
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+  run_chunks(job, 0);
+  // Every item is claimed; wait only for the chunks other threads are still running.
+  for (int spin = 0; done_.load(std::memory_order_acquire) != n; ++spin) {
     if (spin < kSpin) DSV2_PAUSE();
     else std::this_thread::yield();
   }
-  job_ = nullptr;
 }
 
 // Returns false when the pool is stopping.
@@ -91,8 +111,7 @@ void ThreadPool::worker(int index) {
   for (;;) {
     if (!wait_for_job(seen)) return;
     seen = generation_.load(std::memory_order_acquire);
-    run_chunks(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    run_chunks(seen, index);
   }
 }
 
