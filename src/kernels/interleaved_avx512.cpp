@@ -45,10 +45,23 @@ void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, const __m512* ac
 }
 
 // Each weight vector is unpacked once per block and meets the X activation rows in turn, so the
-// X integer sums are independent dependency chains (vpdpbusd / vpdpwssd latency is hidden).
+// X integer sums are independent dependency chains that hide vpdpbusd / vpdpwssd latency. With
+// one or two rows (decode) that is too few chains: each row's sum is then split over C
+// accumulators (kChains), added at the end of the block (integer sums: the result is the same).
+template <int X, int kMany>
+constexpr int kChains = X <= 2 ? kMany : 1;
+
+template <int X, int C>
+inline __m512i sum_chains(const __m512i (&s)[X][C], int c) {
+  __m512i t = s[c][0];
+  for (int k = 1; k < C; ++k) t = _mm512_add_epi32(t, s[c][k]);
+  return t;
+}
+
 struct Q4_0x16 {
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    constexpr int C = kChains<X, 2>;
     const std::int64_t nb = a.n / kQK;
     const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
     ActQ8_0Row x[X];
@@ -56,20 +69,23 @@ struct Q4_0x16 {
     for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (std::int64_t b = 0; b < nb; ++b) {
-      __m512i s[X];
-      for (int c = 0; c < X; ++c) s[c] = _mm512_set1_epi32(-8 * x[c].sum[b]);  // the "- 8" of every weight
+      __m512i s[X][C];
+      for (int c = 0; c < X; ++c) {
+        s[c][0] = _mm512_set1_epi32(-8 * x[c].sum[b]);  // the "- 8" of every weight
+        for (int k = 1; k < C; ++k) s[c][k] = _mm512_setzero_si512();
+      }
       for (int k = 0; k < 4; ++k) {
         const __m512i v = _mm512_loadu_si512(w[b].qs[k]);
         const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
         for (int c = 0; c < X; ++c) {
           const std::int8_t* q = x[c].qs + b * kQK;
-          s[c] = _mm512_dpbusd_epi32(s[c], lo, broadcast32(q + 4 * k));
-          s[c] = _mm512_dpbusd_epi32(s[c], hi, broadcast32(q + 16 + 4 * k));
+          s[c][0] = _mm512_dpbusd_epi32(s[c][0], lo, broadcast32(q + 4 * k));
+          s[c][C - 1] = _mm512_dpbusd_epi32(s[c][C - 1], hi, broadcast32(q + 16 + 4 * k));
         }
       }
       const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].d)));
       for (int c = 0; c < X; ++c)
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[c]), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_chains<X, C>(s, c)), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
     }
     store<X>(a, i0, j0, acc);
   }
@@ -83,17 +99,20 @@ struct Q8_0x16 {
     ActQ16_0Row x[X];
     __m512 acc[X];
     for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
+    constexpr int C = kChains<X, 4>;
     for (std::int64_t b = 0; b < nb; ++b) {
-      __m512i s[X];
-      for (int c = 0; c < X; ++c) s[c] = _mm512_setzero_si512();
+      __m512i s[X][C];
+      for (int c = 0; c < X; ++c)
+        for (int k = 0; k < C; ++k) s[c][k] = _mm512_setzero_si512();
       for (int p = 0; p < kQK / 2; ++p) {
         // values 2p, 2p + 1 of the 16 rows, sign-extended to int16 pairs
         const __m512i wq = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[p])));
-        for (int c = 0; c < X; ++c) s[c] = _mm512_dpwssd_epi32(s[c], wq, broadcast32(x[c].qs + b * kQK + 2 * p));
+        for (int c = 0; c < X; ++c)
+          s[c][p % C] = _mm512_dpwssd_epi32(s[c][p % C], wq, broadcast32(x[c].qs + b * kQK + 2 * p));
       }
       const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].d)));
       for (int c = 0; c < X; ++c)
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[c]), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_chains<X, C>(s, c)), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
     }
     store<X>(a, i0, j0, acc);
   }
