@@ -113,7 +113,8 @@ void setup(CLI::App& root) {
   cmd->add_option("--parallel", o->engine.parallel, "Sequences generated at once (slots)")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--ctx", o->engine.ctx, "Context length per slot (prompt + output)")->capture_default_str()->check(CLI::Range(16, 1 << 24));
   cmd->add_option("--queue", o->engine.queue_limit, "Requests allowed to wait for a slot; more get 503")->capture_default_str()->check(CLI::Range(1, 4096));
-  cmd->add_option("--step-tokens", o->engine.step_tokens, "Prompt tokens per engine step")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--step-tokens", o->engine.step_tokens, "Prompt tokens per engine step while other sequences decode")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--idle-step-tokens", o->engine.idle_step_tokens, "Prompt tokens per engine step while no sequence decodes")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--timeout", o->timeout_s, "Time limit per request, seconds")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--shutdown-grace", o->grace_s, "Seconds in-flight requests get on SIGINT/SIGTERM")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-body", o->max_body_mib, "Largest request body, MiB")->capture_default_str()->check(CLI::Range(1, 1024));

@@ -1,80 +1,65 @@
 #!/bin/bash
-# Server benchmark (not a test): aggregate generation tokens/s at 1, 4 and 8 concurrent streams,
-# and time to first token for a ~1,500-token FIM prompt, cold vs. after a one-line edit (prefix
-# reuse). Prints a Markdown table for docs/benchmarks.md.
-# Usage: bench/serve.sh [MODEL_DIR] [DSV2_BINARY]   (defaults: the text-bf16 golden model, build/dsv2)
+# Server benchmark (not a test), issue 5 item 7: aggregate generation tokens/s at 1, 4 and 8
+# concurrent streams (a different prompt per stream, ignore_eos, the same n_predict each), next to
+# the bandwidth bound a MoE model allows; and time to first token for a ~1,500-token FIM prompt of
+# Python code: cold, after a one-line edit above a cursor near the end of the file (short suffix)
+# and above a cursor in the middle (long suffix), through /v1/completions `suffix` and through
+# llama.cpp's /infill. Prints Markdown tables for docs/benchmarks.md. The client is bench/serve.py.
+#
+# Usage: bench/serve.sh [MODEL] [DSV2_BINARY]
+#   MODEL        default models/lite-q4_0.gguf (DeepSeek-V2-Lite shapes, random weights, real
+#                tokenizer), written with `dsv2 synth --preset lite --type q4_0` when absent
+#                (~1-2 min, 8.2 GiB); any GGUF file or Hugging Face directory works
+#   DSV2_BINARY  default build/dsv2
+# Environment:
+#   THREADS=N      compute threads (default: all cores)
+#   N_PREDICT=N    tokens per stream (default 128)     REPS=N       repetitions per stream count (3)
+#   STREAMS=1,4,8  stream counts                       TTFT_REPS=N  cold/edit pairs per case (1)
+#   FIM_TOKENS=N   FIM prompt size (1500)              SKIP=a,b     skip: throughput, ttft, infill
+#   MMAP=1         serve with --mmap (shares the page cache; slower decode than the default load)
+#   STEP_TOKENS=N  --step-tokens for the server        CACHE_TYPE=T --cache-type (f32)
+#   PARALLEL=N     --parallel (8)                      CTX=N        --ctx (4096)
+#   STALL=1        also: how long 4 decoding streams stall while a cold FIM prompt is prefilled
+#   BOUND_ONLY=1   print only the bandwidth bound (reads the model's tensor sizes; no server)
+#   SERVER_LOG=F   keep the server's stdout/stderr in F
+#   e.g. MMAP=1 N_PREDICT=32 REPS=1 bench/serve.sh      (a short check)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-model=${1:-$root/../shared/fixtures/golden/text-bf16/model}
+model=${1:-$root/models/lite-q4_0.gguf}
 dsv2=${2:-$root/build/dsv2}
 threads=${THREADS:-$(nproc)}
 
-out=$(mktemp)
-"$dsv2" serve -m "$model" --alias bench --port 0 --parallel 8 --ctx 4096 -t "$threads" -q >"$out" 2>&1 &
+if [ ! -e "$model" ]; then
+  [ "$model" = "$root/models/lite-q4_0.gguf" ] || { echo "serve.sh: $model: no such model" >&2; exit 1; }
+  mkdir -p "$root/models"
+  "$dsv2" synth --preset lite --type q4_0 -o "$model"
+fi
+
+client=(python3 "$root/bench/serve.py" --model "$model" --dsv2 "$dsv2" --threads "$threads"
+        --streams "${STREAMS:-1,4,8}" --n-predict "${N_PREDICT:-128}" --reps "${REPS:-3}"
+        --ttft-reps "${TTFT_REPS:-1}" --fim-tokens "${FIM_TOKENS:-1500}" --cache-type "${CACHE_TYPE:-f32}"
+        --skip "${SKIP:-}")
+[ "${STALL:-0}" = 1 ] && client+=(--stall)
+if [ "${BOUND_ONLY:-0}" = 1 ]; then
+  exec "${client[@]}" --bound-only
+fi
+
+flags=(--alias bench --port 0 --parallel "${PARALLEL:-8}" --ctx "${CTX:-4096}" -t "$threads"
+       --cache-type "${CACHE_TYPE:-f32}" -q)
+[ "${MMAP:-0}" = 1 ] && flags+=(--mmap)
+[ -n "${STEP_TOKENS:-}" ] && flags+=(--step-tokens "$STEP_TOKENS")
+
+out=${SERVER_LOG:-$(mktemp)}
+"$dsv2" serve -m "$model" "${flags[@]}" >"$out" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$out"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -n "${SERVER_LOG:-}" ] || rm -f "$out"' EXIT
 port=
-for _ in $(seq 1 600); do
+for _ in $(seq 1 6000); do  # loading an 8 GiB model into memory takes a while
   port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$out" | grep -o '[0-9]*$' || true)
   [ -n "$port" ] && break
+  kill -0 $pid 2>/dev/null || { cat "$out"; exit 1; }
   sleep 0.1
 done
 [ -n "$port" ] || { cat "$out"; exit 1; }
-
-python3 - "$port" "$threads" <<'PY'
-import json, sys, threading, time, urllib.request
-
-port, threads = int(sys.argv[1]), sys.argv[2]
-base = f"http://127.0.0.1:{port}"
-
-def post(path, body):
-    req = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    return urllib.request.urlopen(req, timeout=600)
-
-def generate(n_tokens, i):
-    # llama.cpp's ignore_eos keeps a random-weight model going for exactly n_tokens.
-    body = {"prompt": f"Stream {i}: the quick brown fox", "n_predict": n_tokens, "ignore_eos": True}
-    return json.load(post("/completion", body))["tokens_predicted"]
-
-def throughput(streams, n_tokens=128):
-    results = [0] * streams
-    def run(i): results[i] = generate(n_tokens, i)
-    ts = [threading.Thread(target=run, args=(i,)) for i in range(streams)]
-    t0 = time.perf_counter()
-    for t in ts: t.start()
-    for t in ts: t.join()
-    return sum(results) / (time.perf_counter() - t0)
-
-def ttft(prefix, suffix):
-    body = {"prompt": prefix, "suffix": suffix, "max_tokens": 4, "stream": True,
-            "stream_options": {"include_usage": True}}
-    t0 = time.perf_counter()
-    first, usage = None, None
-    with post("/v1/completions", body) as r:
-        for line in r:
-            line = line.decode().strip()
-            if not line.startswith("data: ") or line == "data: [DONE]": continue
-            ev = json.loads(line[6:])
-            if first is None and ev["choices"] and ev["choices"][0]["text"]: first = time.perf_counter() - t0
-            if ev.get("usage"): usage = ev["usage"]
-    return (first if first is not None else time.perf_counter() - t0) * 1e3, usage
-
-generate(8, 0)  # warm up
-rows = [(n, throughput(n)) for n in (1, 4, 8)]
-
-lines = [f"def function_{i}(x, y):\n    total = x * {i} + y - {i % 7}\n    return total\n" for i in range(52)]
-prefix, suffix = "".join(lines[:44]), "".join(lines[44:])
-cold, usage = ttft(prefix, suffix)
-edited = prefix[:prefix.rfind("    return total")] + "    return total + 1  # edited\n"
-warm, usage2 = ttft(edited, suffix)
-
-print(f"threads: {threads}")
-print("| concurrent streams | aggregate generation tokens/s |")
-print("|---:|---:|")
-for n, tps in rows: print(f"| {n} | {tps:.0f} |")
-print()
-print(f"| FIM prompt ({usage['prompt_tokens']} tokens) | time to first token (ms) | prompt tokens reused |")
-print("|---|---:|---:|")
-print(f"| cold | {cold:.1f} | {usage['prompt_tokens_details']['cached_tokens']} |")
-print(f"| after a one-line edit near the cursor | {warm:.1f} | {usage2['prompt_tokens_details']['cached_tokens']} |")
-PY
+echo "dsv2 serve ${flags[*]} (pid $pid)"
+"${client[@]}" --port "$port"

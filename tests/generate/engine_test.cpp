@@ -75,18 +75,56 @@ TEST(Engine, BatchedEqualsSequential) {
     Engine e(fx().model, fx().tok, {1, 128, 256, 8});
     for (auto& p : prompts) sequential.push_back(run(e, greedy(p, 12)).tokens);
   }
-  Engine e(fx().model, fx().tok, {4, 128, 7, 8});  // small step budget: prefill interleaves with decode
-  std::vector<std::vector<std::int32_t>> batched(prompts.size());
-  std::atomic<int> done{0};
-  for (std::size_t i = 0; i < prompts.size(); ++i) {
-    e.submit(greedy(prompts[i], 12), [&, i](const GenerationEvent& ev) {
-      if (ev.token >= 0) batched[i].push_back(ev.token);
-      if (ev.done) ++done;
-      return true;
-    });
+  // A small step budget throughout (prefill interleaves with decode), and a small one only while
+  // some sequence decodes (the prompts that arrive together are prefilled in one step).
+  for (std::int64_t idle : {7, 256}) {
+    Engine e(fx().model, fx().tok, {4, 128, 7, 8, idle});
+    std::vector<std::vector<std::int32_t>> batched(prompts.size());
+    std::atomic<int> done{0};
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      e.submit(greedy(prompts[i], 12), [&, i](const GenerationEvent& ev) {
+        if (ev.token >= 0) batched[i].push_back(ev.token);
+        if (ev.done) ++done;
+        return true;
+      });
+    }
+    while (done < 4) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(batched, sequential) << "idle_step_tokens " << idle;
   }
-  while (done < 4) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  EXPECT_EQ(batched, sequential);
+}
+
+// step_tokens bounds the prompt tokens of a step only while another sequence decodes (each step
+// is one of its tokens); a prompt alone goes in chunks of idle_step_tokens.
+TEST(Engine, PromptChunksAreSmallOnlyWhileOthersDecode) {
+  std::vector<std::int32_t> prompt40;
+  for (int i = 0; i < 40; ++i) prompt40.push_back(fx().g.greedy_prompt[static_cast<std::size_t>(i) % fx().g.greedy_prompt.size()]);
+  Collected alone;
+  {
+    Engine e(fx().model, fx().tok, {1, 128, 4, 8, 256});
+    alone = run(e, greedy(prompt40, 1));
+    EXPECT_EQ(e.stats().steps_total, 1);  // the whole prompt in one step
+  }
+  {
+    Engine e(fx().model, fx().tok, {1, 128, 4, 8, 4});
+    EXPECT_EQ(run(e, greedy(prompt40, 1)).tokens, alone.tokens);
+    EXPECT_EQ(e.stats().steps_total, 10);
+  }
+  Engine e(fx().model, fx().tok, {2, 128, 4, 8, 256});
+  std::atomic<int> a_tokens{0};
+  std::atomic<bool> a_done{false};
+  const auto& p = fx().g.greedy_prompt;
+  std::uint64_t a = e.submit(greedy(p, 128 - static_cast<std::int64_t>(p.size())), [&](const GenerationEvent& ev) {
+    if (ev.token >= 0) ++a_tokens;
+    if (ev.done) a_done = true;
+    return true;
+  });
+  while (a_tokens < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int before = a_tokens;
+  Collected b = run(e, greedy(prompt40, 1));
+  EXPECT_GE(a_tokens - before, 10);  // 40 prompt tokens, 4 a step, each step also one of a's tokens
+  EXPECT_EQ(b.tokens, alone.tokens);
+  e.cancel(a);
+  while (!a_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 TEST(Engine, ReusesTheLongestCachedPrefix) {
@@ -180,6 +218,30 @@ TEST(Engine, QueueLimitAndContextErrors) {
   GenerationRequest bad = greedy(fx().g.greedy_prompt, 4);
   bad.sampling.top_p = 2.0f;
   EXPECT_THROW(e.submit(bad, count), Error);
+}
+
+// The final event comes after the request is counted (a client that reads /metrics as soon as
+// its response ends sees it), and a callback that throws on it does not end the request twice.
+TEST(Engine, FinalEventAfterTheStats) {
+  Engine e(fx().model, fx().tok, {1, 128, 256, 8});
+  EngineStats at_end;
+  run(e, greedy(fx().g.greedy_prompt, 5));
+  std::atomic<bool> done{false};
+  e.submit(greedy(fx().g.greedy_prompt, 3), [&](const GenerationEvent& ev) {
+    if (!ev.done) return true;
+    at_end = e.stats();
+    done = true;
+    throw std::runtime_error("callback failure");
+  });
+  while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(at_end.active, 0);
+  EXPECT_EQ(at_end.requests_total, 2);
+  EXPECT_EQ(at_end.generated_tokens_total, 8);
+  EXPECT_EQ(run(e, greedy(fx().g.greedy_prompt, 16)).tokens, fx().g.greedy_continuation);  // still healthy
+  EngineStats after = e.stats();
+  EXPECT_EQ(after.active, 0);
+  EXPECT_EQ(after.requests_total, 3);
+  EXPECT_EQ(after.generated_tokens_total, 24);
 }
 
 TEST(Engine, SeededSamplingRepeats) {
