@@ -17,9 +17,12 @@ inline std::uint64_t stream_read_impl(const void* data, std::size_t bytes) {
   V a0{}, a1{}, a2{}, a3{};
   std::size_t i = 0;
   for (; i + kStep <= bytes; i += kStep) {
-    V v[4];
-    std::memcpy(v, p + i, kStep);
-    a0 += v[0], a1 += v[1], a2 += v[2], a3 += v[3];
+    V v0, v1, v2, v3;
+    std::memcpy(&v0, p + i, sizeof(V));
+    std::memcpy(&v1, p + i + sizeof(V), sizeof(V));
+    std::memcpy(&v2, p + i + 2 * sizeof(V), sizeof(V));
+    std::memcpy(&v3, p + i + 3 * sizeof(V), sizeof(V));
+    a0 += v0, a1 += v1, a2 += v2, a3 += v3;
   }
   const V a = a0 + a1 + a2 + a3;
   std::uint64_t s = 0;
