@@ -9,32 +9,19 @@
 
 #include "kernels/avx2_util.h"
 #include "kernels/isa_impl.h"
+#include "kernels/tile.h"
 
 namespace dsv2::kernels::avx2 {
 
 namespace {
 
-constexpr int kX = 4;
+constexpr int kTileX = 4;  // activation rows per pass over a group's blocks
 constexpr int kHalf = kRowGroup / 2;
 
 inline __m256i broadcast32(const void* p) {
   std::int32_t v;
   std::memcpy(&v, p, 4);
   return _mm256_set1_epi32(v);
-}
-
-template <class Kernel>
-void gemm_groups(const GemmArgs& a) {
-  for (std::int64_t i0 = 0; i0 < a.nw; i0 += kRowGroup) {
-    std::int64_t j0 = 0;
-    for (; j0 + kX <= a.nx; j0 += kX) Kernel::template micro<kX>(a, i0, j0);
-    switch (a.nx - j0) {
-      case 3: Kernel::template micro<3>(a, i0, j0); break;
-      case 2: Kernel::template micro<2>(a, i0, j0); break;
-      case 1: Kernel::template micro<1>(a, i0, j0); break;
-      default: break;
-    }
-  }
 }
 
 // acc[h][c] += float(s[c]) * (d_w of half h) * d_x[c]
@@ -52,6 +39,7 @@ void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, __m256 (*acc)[X]
 }
 
 struct Q4_0x16 {
+  static constexpr int kX = kTileX;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
@@ -89,6 +77,7 @@ struct Q4_0x16 {
 };
 
 struct Q8_0x16 {
+  static constexpr int kX = kTileX;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
@@ -118,7 +107,7 @@ struct Q8_0x16 {
 
 }  // namespace
 
-void gemm_q4_0_r16(const GemmArgs& args) { gemm_groups<Q4_0x16>(args); }
-void gemm_q8_0_r16(const GemmArgs& args) { gemm_groups<Q8_0x16>(args); }
+void gemm_q4_0_r16(const GemmArgs& args) { gemm_row_groups<Q4_0x16>(args); }
+void gemm_q8_0_r16(const GemmArgs& args) { gemm_row_groups<Q8_0x16>(args); }
 
 }  // namespace dsv2::kernels::avx2

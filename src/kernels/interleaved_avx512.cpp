@@ -7,36 +7,18 @@
 
 #include "kernels/avx512_util.h"
 #include "kernels/isa_impl.h"
+#include "kernels/tile.h"
 
 namespace dsv2::kernels::avx512 {
 
 namespace {
 
-constexpr int kX = 8;  // activation rows per pass over a group's blocks
+constexpr int kTileX = 8;  // activation rows per pass over a group's blocks
 
 inline __m512i broadcast32(const void* p) {
   std::int32_t v;
   std::memcpy(&v, p, 4);
   return _mm512_set1_epi32(v);
-}
-
-// Runs Kernel::micro<X> over every group of 16 rows and every tile of up to kX activation rows.
-template <class Kernel>
-void gemm_groups(const GemmArgs& a) {
-  for (std::int64_t i0 = 0; i0 < a.nw; i0 += kRowGroup) {
-    std::int64_t j0 = 0;
-    for (; j0 + kX <= a.nx; j0 += kX) Kernel::template micro<kX>(a, i0, j0);
-    switch (a.nx - j0) {
-      case 7: Kernel::template micro<7>(a, i0, j0); break;
-      case 6: Kernel::template micro<6>(a, i0, j0); break;
-      case 5: Kernel::template micro<5>(a, i0, j0); break;
-      case 4: Kernel::template micro<4>(a, i0, j0); break;
-      case 3: Kernel::template micro<3>(a, i0, j0); break;
-      case 2: Kernel::template micro<2>(a, i0, j0); break;
-      case 1: Kernel::template micro<1>(a, i0, j0); break;
-      default: break;
-    }
-  }
 }
 
 template <int X>
@@ -59,6 +41,7 @@ inline __m512i sum_chains(const __m512i (&s)[X][C], int c) {
 }
 
 struct Q4_0x16 {
+  static constexpr int kX = kTileX;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     constexpr int C = kChains<X, 2>;
@@ -92,6 +75,7 @@ struct Q4_0x16 {
 };
 
 struct Q8_0x16 {
+  static constexpr int kX = kTileX;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
@@ -120,7 +104,7 @@ struct Q8_0x16 {
 
 }  // namespace
 
-void gemm_q4_0_r16(const GemmArgs& args) { gemm_groups<Q4_0x16>(args); }
-void gemm_q8_0_r16(const GemmArgs& args) { gemm_groups<Q8_0x16>(args); }
+void gemm_q4_0_r16(const GemmArgs& args) { gemm_row_groups<Q4_0x16>(args); }
+void gemm_q8_0_r16(const GemmArgs& args) { gemm_row_groups<Q8_0x16>(args); }
 
 }  // namespace dsv2::kernels::avx512

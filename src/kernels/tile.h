@@ -36,6 +36,23 @@ void gemm_tiled(const GemmArgs& a) {
   }
 }
 
+// For the row-interleaved layouts (blocks.h): K::micro<X>(args, i, j) computes one group of
+// kRowGroup weight rows against X <= K::kX activation rows; this runs it over every group and
+// every tile of activation rows.
+template <class K, std::size_t... I>
+constexpr auto group_micro_table(std::index_sequence<I...>) {
+  using Fn = void (*)(const GemmArgs&, std::int64_t, std::int64_t);
+  return std::array<Fn, sizeof...(I)>{&K::template micro<int(I) + 1>...};
+}
+
+template <class K>
+void gemm_row_groups(const GemmArgs& a) {
+  static constexpr auto table = group_micro_table<K>(std::make_index_sequence<K::kX>{});
+  for (std::int64_t i = 0; i < a.nw; i += kRowGroup)
+    for (std::int64_t j = 0; j < a.nx; j += K::kX)
+      table[static_cast<std::size_t>((a.nx - j < K::kX ? a.nx - j : K::kX) - 1)](a, i, j);
+}
+
 // Reference driver: one dot product per (weight row, activation row) pair.
 template <float (*Dot)(std::int64_t n, const std::uint8_t* w, const std::uint8_t* x)>
 void gemm_pairs(const GemmArgs& a) {
