@@ -50,13 +50,17 @@ void ThreadPool::run_chunks(std::uint64_t job, int index) {
   // Read before the first claim: a claim that succeeds proves these belong to `job`.
   const RangeFn* fn = job_.load(std::memory_order_acquire);
   const std::int64_t n = job_n_.load(std::memory_order_acquire), grain = job_grain_.load(std::memory_order_acquire);
+  const std::int64_t parts = 2 * static_cast<std::int64_t>(n_threads_);
   std::uint64_t t = ticket_.load(std::memory_order_acquire);
   for (;;) {
     const auto b = static_cast<std::int64_t>(t & kIndexMask);
     if ((t & ~kIndexMask) != ticket_of(job) || b >= n) return;
-    if (!ticket_.compare_exchange_weak(t, t + static_cast<std::uint64_t>(grain), std::memory_order_acq_rel))
+    // Guided: a share of what is left, so chunks shrink towards the end and the threads finish
+    // together (the last chunk is at most `grain` items), with few claims at the start.
+    const std::int64_t take = std::max(grain, (n - b + parts - 1) / parts);
+    if (!ticket_.compare_exchange_weak(t, t + static_cast<std::uint64_t>(take), std::memory_order_acq_rel))
       continue;  // t now holds the current ticket
-    const std::int64_t e = std::min(b + grain, n);
+    const std::int64_t e = std::min(b + take, n);
     (*fn)(b, e, index);
     done_.fetch_add(e - b, std::memory_order_release);
     t = ticket_.load(std::memory_order_acquire);
@@ -75,7 +79,7 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
   ticket_.store(ticket_of(job) | kIndexMask, std::memory_order_relaxed);
   job_.store(&fn, std::memory_order_release);
   job_n_.store(n, std::memory_order_release);
-  job_grain_.store(grain > 0 ? grain : std::max<std::int64_t>(1, n / (8 * n_threads_)), std::memory_order_release);
+  job_grain_.store(std::max<std::int64_t>(grain, 1), std::memory_order_release);
   done_.store(0, std::memory_order_relaxed);
   ticket_.store(ticket_of(job), std::memory_order_release);
   generation_.store(job);  // seq_cst: publishes the job; ordered before the sleepers_ load below

@@ -1,5 +1,5 @@
 // A persistent pool of worker threads, created once and sized by -t. parallel_for hands out a
-// range in chunks, the calling thread taking part: a thread that finishes early takes more, so
+// range in shrinking (guided) chunks, the calling thread taking part: a thread that finishes early takes more, so
 // work items of uneven cost (MoE experts with different token counts) balance themselves, and a
 // worker that is late (descheduled because the machine is busy with something else) simply gets
 // no chunk: the call never waits for a thread that has not started, only for chunks in progress.
@@ -43,10 +43,10 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   // fn(begin, end, thread_index) over chunks covering [0, n) once; blocks until all are done. A
-  // thread may get several chunks, or none. Chunks hold `grain` items (0: about n / (8 size()),
-  // at least 1); which thread runs which chunk varies from call to call, so fn's results must
-  // not depend on it.
-  void parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain = 0);
+  // thread may get several chunks, or none. Each chunk is a share of the items not yet handed
+  // out, at least `grain` of them (the unit worth one call); which thread runs which chunk varies
+  // from call to call, so fn's results must not depend on it.
+  void parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain = 1);
 
   static int hardware_threads();
 

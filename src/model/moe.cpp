@@ -105,15 +105,13 @@ void routed_and_shared(const MoeWeights& w, const float* x, std::int64_t T, std:
       quantize_inputs(t, x, H, s, s.x_e.data() + t.y);  // gathered rows laid out like outputs
     }
   });
-  // Small chunks: a unit's cost is its expert's row count, which varies from expert to expert.
-  constexpr std::int64_t kGrain = 4;
   pool.parallel_for(n_units, [&](std::int64_t b, std::int64_t e, int) {
     for (std::int64_t u = b; u < e; ++u) {
       const ExpertTask& t = task_of_unit(s, u);
       const std::int64_t o0 = (u - t.units_begin) * kUnit;
       gate_up_unit(t, o0, std::min(o0 + kUnit, t.w->gate.rows()), s);
     }
-  }, kGrain);
+  });
   pool.parallel_for(n_tasks, [&](std::int64_t b, std::int64_t e, int) {
     for (std::int64_t i = b; i < e; ++i) {
       const ExpertTask& t = s.tasks[static_cast<std::size_t>(i)];
@@ -127,7 +125,7 @@ void routed_and_shared(const MoeWeights& w, const float* x, std::int64_t T, std:
       const std::int64_t o0 = (u % per_task) * kUnit;
       matmul_part(t.w->down, s.hq.data() + t.hq, t.n, o0, std::min(o0 + kUnit, H), s.y.data() + t.y, H);
     }
-  }, kGrain);
+  });
 }
 
 }  // namespace
