@@ -44,27 +44,31 @@ double peak_rss_gib() {
 
 void run(const Flags& f) {
   dsv2::DeepseekV2 model(open_model(f), f.threads, f.kv_type());
-  const double gbs = dsv2::tools::measure_read_bandwidth(model, model.pool());
   const double bpt = dsv2::tools::weight_bytes_per_token(model);
-  const double roof = gbs * 1e9 / bpt;
   const auto results = dsv2::tools::run_bench(model, f.bench);
   const std::string name = f.synth.empty() ? f.model : "synth " + f.synth + " " + f.type;
   const int nt = model.pool().size();
   if (f.output == "json") {
-    for (const auto& r : results)
-      std::printf("{\"model\":\"%s\",\"threads\":%d,\"test\":\"%s\",\"tps\":%.3f,\"tps_sd\":%.3f,\"roofline_pct\":%.1f}\n",
-                  name.c_str(), nt, r.test.c_str(), r.tps, r.tps_sd, r.test[0] == 't' ? 100 * r.tps / roof : 0.0);
-    std::printf("{\"test\":\"bandwidth\",\"gbs\":%.2f,\"weight_bytes_per_token\":%.0f,\"roofline_tps\":%.2f,\"peak_rss_gib\":%.2f}\n",
-                gbs, bpt, roof, peak_rss_gib());
+    for (const auto& r : results) {
+      std::printf("{\"model\":\"%s\",\"threads\":%d,\"test\":\"%s\",\"tps\":%.3f,\"tps_sd\":%.3f", name.c_str(), nt,
+                  r.test.c_str(), r.tps.mean, r.tps.sd);
+      if (r.gbs.mean > 0)
+        std::printf(",\"read_gbs\":%.2f,\"roofline_pct\":%.1f,\"roofline_pct_sd\":%.1f", r.gbs.mean,
+                    r.roofline_pct.mean, r.roofline_pct.sd);
+      std::printf("}\n");
+    }
+    std::printf("{\"test\":\"memory\",\"weight_bytes_per_token\":%.0f,\"peak_rss_gib\":%.2f}\n", bpt, peak_rss_gib());
     return;
   }
-  std::printf("| model | threads | isa | test | t/s | roofline |\n|---|---:|---|---|---:|---:|\n");
-  for (const auto& r : results)
-    std::printf("| %s | %d | %s | %s | %.2f ± %.2f | %s |\n", name.c_str(), nt,
-                dsv2::kernels::isa_name(dsv2::kernels::active_isa()), r.test.c_str(), r.tps, r.tps_sd,
-                r.test[0] == 't' ? (std::to_string(static_cast<int>(100 * r.tps / roof + 0.5)) + "%").c_str() : "");
-  std::printf("\nread bandwidth %.1f GB/s; weights read per token %.3f GB; roofline %.1f t/s; peak RSS %.2f GiB\n",
-              gbs, bpt / 1e9, roof, peak_rss_gib());
+  std::printf("| model | threads | isa | test | t/s | read GB/s | roofline |\n|---|---:|---|---|---:|---:|---:|\n");
+  for (const auto& r : results) {
+    std::printf("| %s | %d | %s | %s | %.2f ± %.2f |", name.c_str(), nt,
+                dsv2::kernels::isa_name(dsv2::kernels::active_isa()), r.test.c_str(), r.tps.mean, r.tps.sd);
+    if (r.gbs.mean > 0) std::printf(" %.1f | %.0f%% ± %.0f |\n", r.gbs.mean, r.roofline_pct.mean, r.roofline_pct.sd);
+    else std::printf(" | |\n");
+  }
+  std::printf("\nweights read per token %.3f GB; roofline = read GB/s / that (the bandwidth probed before each "
+              "generation repetition); peak RSS %.2f GiB\n", bpt / 1e9, peak_rss_gib());
 }
 
 void setup(CLI::App& root) {

@@ -20,13 +20,12 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-BenchResult summarize(std::string test, const std::vector<double>& tps) {
+MeanSd summarize(const std::vector<double>& v) {
   double mean = 0, var = 0;
-  for (double v : tps) mean += v;
-  mean /= static_cast<double>(tps.size());
-  for (double v : tps) var += (v - mean) * (v - mean);
-  const double sd = tps.size() > 1 ? std::sqrt(var / static_cast<double>(tps.size() - 1)) : 0.0;
-  return {std::move(test), mean, sd};
+  for (double x : v) mean += x;
+  mean /= static_cast<double>(v.size());
+  for (double x : v) var += (x - mean) * (x - mean);
+  return {mean, v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0};
 }
 
 std::vector<std::int32_t> random_tokens(std::int64_t n, std::int64_t vocab, std::uint64_t seed) {
@@ -145,15 +144,19 @@ std::vector<BenchResult> run_bench(DeepseekV2& m, const BenchOptions& opt) {
     bench_pp(m, std::min<std::int64_t>(opt.n_prompt, 16), opt.seed);  // warm-up: page in, grow scratch
     std::vector<double> tps;
     for (int r = 0; r < opt.reps; ++r) tps.push_back(bench_pp(m, opt.n_prompt, opt.seed + static_cast<std::uint64_t>(r)));
-    out.push_back(summarize("pp" + std::to_string(opt.n_prompt), tps));
+    out.push_back({"pp" + std::to_string(opt.n_prompt), summarize(tps), {}, {}});
   }
   if (opt.n_gen > 0) {
     bench_tg(m, 2, 0, opt.seed);
-    std::vector<double> tps;
-    for (int r = 0; r < opt.reps; ++r)
+    const double bytes = weight_bytes_per_token(m);
+    std::vector<double> tps, gbs, pct;
+    for (int r = 0; r < opt.reps; ++r) {
+      gbs.push_back(measure_read_bandwidth(m, m.pool()));
       tps.push_back(bench_tg(m, opt.n_gen, opt.depth, opt.seed + static_cast<std::uint64_t>(r)));
+      pct.push_back(100.0 * tps.back() * bytes / (gbs.back() * 1e9));
+    }
     const std::string at = opt.depth > 0 ? " @ d" + std::to_string(opt.depth) : "";
-    out.push_back(summarize("tg" + std::to_string(opt.n_gen) + at, tps));
+    out.push_back({"tg" + std::to_string(opt.n_gen) + at, summarize(tps), summarize(gbs), summarize(pct)});
   }
   return out;
 }

@@ -21,9 +21,18 @@ struct BenchOptions {
   std::uint64_t seed = 1;
 };
 
+struct MeanSd {
+  double mean = 0, sd = 0;
+};
+
 struct BenchResult {
   std::string test;  // "pp512", "tg128"
-  double tps = 0, tps_sd = 0;
+  MeanSd tps;
+  // Generation only: the read bandwidth measured right before each repetition (GB/s) and that
+  // repetition's speed as a share of its own roofline (bandwidth / weight bytes per token). The
+  // memory bandwidth of a shared machine drifts by 10-30% within a minute, so one probe for the
+  // whole run would misstate the share.
+  MeanSd gbs, roofline_pct;
 };
 
 // GB/s (1e9 bytes) of a multi-threaded sum over up to `bytes` of the model's own weights (the
