@@ -123,7 +123,11 @@ GenerationEvent Engine::generate(GenerationRequest req, const EventCallback& on_
 
 EngineStats Engine::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  EngineStats s = stats_;
+  s.routed_experts_read = model_.routed_experts_read();
+  const Config& c = model_.config();
+  for (std::int64_t i = 0; i < c.num_layers; ++i) s.moe_layers += c.is_moe_layer(i) ? 1 : 0;
+  return s;
 }
 
 namespace {

@@ -78,6 +78,9 @@ struct EngineStats {
                generated_tokens_total = 0;
   double prompt_seconds_total = 0, generation_seconds_total = 0;
   std::int64_t steps_total = 0;  // forward passes run
+  // Routed experts read over all steps and MoE layers (DeepseekV2::routed_experts_read): per
+  // step and layer, how many of the experts the batch's tokens chose were distinct.
+  std::int64_t routed_experts_read = 0, moe_layers = 0;
   int active = 0, queued = 0, slots = 0;
   std::int64_t kv_tokens_used = 0, kv_tokens_capacity = 0;
 };

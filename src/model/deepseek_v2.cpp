@@ -57,7 +57,7 @@ void DeepseekV2::embed(std::span<const BatchRow> rows, float* x) const {
   for (std::size_t t = 0; t < rows.size(); ++t) dequantize_row(w_.embed, rows[t].token, x + t * H);
 }
 
-void DeepseekV2::layer(std::int64_t i, std::span<const BatchRow> rows, float* x) {
+std::int64_t DeepseekV2::layer(std::int64_t i, std::span<const BatchRow> rows, float* x) {
   const Config& c = config();
   const LayerWeights& l = w_.layers[static_cast<std::size_t>(i)];
   const std::int64_t T = static_cast<std::int64_t>(rows.size()), H = c.hidden_size;
@@ -68,9 +68,11 @@ void DeepseekV2::layer(std::int64_t i, std::span<const BatchRow> rows, float* x)
   mla_attention(l.attn, c, rope_, i, rows, xn, y, mla_, pool_);
   for (std::int64_t k = 0; k < T * H; ++k) x[k] += y[k];
   for (std::int64_t t = 0; t < T; ++t) rmsnorm(x + t * H, l.post_norm.data(), H, eps, xn + t * H);
-  if (l.is_moe) moe_forward(l.moe, c, xn, T, y, moe_, pool_);
+  std::int64_t experts = 0;
+  if (l.is_moe) experts = moe_forward(l.moe, c, xn, T, y, moe_, pool_);
   else mlp_forward(l.mlp, xn, T, y, mlp_, pool_);
   for (std::int64_t k = 0; k < T * H; ++k) x[k] += y[k];
+  return experts;
 }
 
 void DeepseekV2::output(std::span<const BatchRow> rows, const float* x, float* logits) {
@@ -90,7 +92,9 @@ void DeepseekV2::forward(std::span<const BatchRow> rows, float* logits) {
   const std::int64_t T = static_cast<std::int64_t>(rows.size());
   float* x = grow(x_, static_cast<std::size_t>(T * config().hidden_size));
   embed(rows, x);
-  for (std::int64_t i = 0; i < config().num_layers; ++i) layer(i, rows, x);
+  std::int64_t experts = 0;
+  for (std::int64_t i = 0; i < config().num_layers; ++i) experts += layer(i, rows, x);
+  routed_experts_read_.fetch_add(experts, std::memory_order_relaxed);
   for (const BatchRow& r : rows) r.cache->set_size(std::max(r.cache->size(), r.pos + 1));
   output(rows, x, logits);
 }

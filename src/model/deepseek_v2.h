@@ -2,6 +2,7 @@
 //   h += MLA(RMSNorm_in(h));  h += FFN(RMSNorm_post(h))   (FFN = dense MLP or DeepSeekMoE)
 // then logits = RMSNorm_final(h) · lm_headᵀ. Everything is float32 compute over weights of any dtype.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <span>
 #include <vector>
@@ -38,10 +39,14 @@ class DeepseekV2 {
   // Rows of a sequence must continue its cache in order. Bad tokens/positions throw Error.
   void forward(std::span<const BatchRow> rows, float* logits);
 
+  // Routed experts whose weights forward() has read so far: per MoE layer and step, the distinct
+  // experts the step's rows chose (thread-safe to read while another thread runs forward).
+  std::int64_t routed_experts_read() const { return routed_experts_read_.load(std::memory_order_relaxed); }
+
  private:
   void validate(std::span<const BatchRow> rows);
   void embed(std::span<const BatchRow> rows, float* x) const;
-  void layer(std::int64_t i, std::span<const BatchRow> rows, float* x);
+  std::int64_t layer(std::int64_t i, std::span<const BatchRow> rows, float* x);  // routed experts used
   void output(std::span<const BatchRow> rows, const float* x, float* logits);
 
   std::unique_ptr<Checkpoint> ck_;
@@ -55,6 +60,7 @@ class DeepseekV2 {
   MlpScratch mlp_;
   MoeScratch moe_;
   std::vector<std::pair<const KvCache*, std::int64_t>> next_pos_;
+  std::atomic<std::int64_t> routed_experts_read_{0};
 };
 
 }  // namespace dsv2

@@ -130,8 +130,8 @@ void routed_and_shared(const MoeWeights& w, const float* x, std::int64_t T, std:
 
 }  // namespace
 
-void moe_forward(const MoeWeights& w, const Config& c, const float* x, std::int64_t T, float* out,
-                 MoeScratch& s, ThreadPool& pool) {
+std::int64_t moe_forward(const MoeWeights& w, const Config& c, const float* x, std::int64_t T, float* out,
+                         MoeScratch& s, ThreadPool& pool) {
   const std::int64_t H = c.hidden_size;
   route(w.router, c, x, T, s.routing, s.router, pool);
   group_by_expert(c, T, s);
@@ -149,6 +149,7 @@ void moe_forward(const MoeWeights& w, const Config& c, const float* x, std::int6
       axpy(wt, y + i * H, out + rows[i] * H, H);
     }
   }
+  return static_cast<std::int64_t>(s.tasks.size()) - (w.has_shared ? 1 : 0);
 }
 
 }  // namespace dsv2

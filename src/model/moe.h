@@ -40,8 +40,9 @@ struct MoeScratch {
 void mlp_forward(const MlpWeights& w, const float* x, std::int64_t T, float* out, MlpScratch& s,
                  ThreadPool& pool);
 
-// out[T, H] = Σ_j w_j Expert_j(x) + Shared(x).
-void moe_forward(const MoeWeights& w, const Config& c, const float* x, std::int64_t T, float* out,
+// out[T, H] = Σ_j w_j Expert_j(x) + Shared(x). Returns how many distinct routed experts the T rows
+// used (each one's matrices are read once per step: what decoding several sequences costs).
+std::int64_t moe_forward(const MoeWeights& w, const Config& c, const float* x, std::int64_t T, float* out,
                  MoeScratch& s, ThreadPool& pool);
 
 }  // namespace dsv2

@@ -43,6 +43,10 @@ std::string render_prometheus(const EngineStats& e, const HttpMetrics& http) {
          rate(double(e.prompt_tokens_total - e.cached_tokens_total), e.prompt_seconds_total));
   metric(out, "dsv2_generation_tokens_per_second", "gauge", "Average generation throughput.",
          rate(double(e.generated_tokens_total), e.generation_seconds_total));
+  metric(out, "dsv2_engine_steps_total", "counter", "Forward passes (one per step over all active sequences).", double(e.steps_total));
+  metric(out, "dsv2_moe_routed_experts_read_total", "counter",
+         "Routed experts read: per step and MoE layer, the distinct experts the batch's tokens chose.", double(e.routed_experts_read));
+  metric(out, "dsv2_moe_layers", "gauge", "MoE layers of the model.", double(e.moe_layers));
   metric(out, "dsv2_requests_active", "gauge", "Requests being processed.", e.active);
   metric(out, "dsv2_requests_queued", "gauge", "Requests waiting for a free slot.", e.queued);
   metric(out, "dsv2_slots", "gauge", "Sequence slots.", e.slots);

@@ -55,5 +55,27 @@ TEST_P(BatchInvariance, RowLogitsDoNotDependOnBatchOrThreads) {
 INSTANTIATE_TEST_SUITE_P(Types, BatchInvariance, ::testing::Values(DType::F32, DType::Q8_0, DType::Q4_0),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
+// routed_experts_read counts, per step and MoE layer, the distinct experts the rows chose: one
+// row reads exactly top-k experts per layer; rows repeating the same token and position in two
+// sequences choose the same ones.
+TEST(RoutedExperts, CountsDistinctExpertsPerLayerAndStep) {
+  const Config c = small_config();
+  DeepseekV2 m(tools::synth_quantized(c, DType::F32, 3), 1);
+  std::int64_t moe_layers = 0;
+  for (std::int64_t i = 0; i < c.num_layers; ++i) moe_layers += c.is_moe_layer(i) ? 1 : 0;
+  ASSERT_GT(moe_layers, 0);
+  KvCache a = m.new_cache(8), b = m.new_cache(8);
+  std::vector<float> logits(2 * static_cast<std::size_t>(c.vocab_size));
+  std::vector<BatchRow> one{{5, 0, &a, true}};
+  m.forward(one, logits.data());
+  EXPECT_EQ(m.routed_experts_read(), moe_layers * c.num_experts_per_tok);
+  std::vector<BatchRow> twins{{7, 1, &a, true}, {7, 0, &b, true}};
+  const std::int64_t before = m.routed_experts_read();
+  m.forward(twins, logits.data());
+  const std::int64_t step = m.routed_experts_read() - before;
+  EXPECT_GE(step, moe_layers * c.num_experts_per_tok);
+  EXPECT_LE(step, 2 * moe_layers * c.num_experts_per_tok);
+}
+
 }  // namespace
 }  // namespace dsv2

@@ -68,6 +68,9 @@ TEST(Metrics, PrometheusText) {
   s.queued = 2;
   s.kv_tokens_used = 256;
   s.kv_tokens_capacity = 1024;
+  s.steps_total = 7;
+  s.routed_experts_read = 84;
+  s.moe_layers = 2;
   HttpMetrics http;
   http.count("/v1/completions", 200);
   http.count("/v1/completions", 200);
@@ -79,4 +82,7 @@ TEST(Metrics, PrometheusText) {
   EXPECT_NE(text.find("dsv2_generation_tokens_per_second 10\n"), std::string::npos);
   EXPECT_NE(text.find("dsv2_requests_queued 2\n"), std::string::npos);
   EXPECT_NE(text.find("dsv2_kv_cache_usage_ratio 0.25\n"), std::string::npos);
+  EXPECT_NE(text.find("dsv2_engine_steps_total 7\n"), std::string::npos);
+  EXPECT_NE(text.find("dsv2_moe_routed_experts_read_total 84\n"), std::string::npos);
+  EXPECT_NE(text.find("dsv2_moe_layers 2\n"), std::string::npos);
 }

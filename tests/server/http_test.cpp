@@ -69,7 +69,8 @@ TEST(Http, Metrics) {
   for (const char* needle : {"dsv2_requests_total 1\n", "dsv2_generated_tokens_total 3\n",
                              "dsv2_http_requests_total{route=\"/v1/completions\",code=\"200\"} 1\n",
                              "dsv2_prompt_tokens_per_second ", "dsv2_generation_tokens_per_second ",
-                             "dsv2_requests_queued 0\n", "dsv2_kv_cache_tokens_capacity 512\n"}) {
+                             "dsv2_requests_queued 0\n", "dsv2_kv_cache_tokens_capacity 512\n",
+                             "dsv2_engine_steps_total ", "dsv2_moe_routed_experts_read_total ", "dsv2_moe_layers "}) {
     EXPECT_NE(res->body.find(needle), std::string::npos) << needle << "\n" << res->body;
   }
 }
