@@ -182,9 +182,14 @@ def step_bytes(shape, B, kv_token_bytes=0.0, context=0):
     return shape["fixed"] + d * sum(shape["expert"].values()) + B * context * kv_token_bytes
 
 
-def moe_bound(shape, B, kv_token_bytes=0.0, context=0):
-    """Upper bound on (aggregate t/s at B streams) / (t/s at 1 stream) for memory-bound decode."""
-    return B * step_bytes(shape, 1, kv_token_bytes, context) / step_bytes(shape, B, kv_token_bytes, context)
+def moe_bound(shape, B, kv_token_bytes=0.0, context=0, routed=None):
+    """Upper bound on (aggregate t/s at B streams) / (t/s at 1 stream) for memory-bound decode;
+    routed: the measured distinct experts per MoE layer and step at B streams (default: uniform)."""
+    one = step_bytes(shape, 1, kv_token_bytes, context)
+    if routed is None:
+        return B * one / step_bytes(shape, B, kv_token_bytes, context)
+    many = shape["fixed"] + routed * sum(shape["expert"].values()) + B * context * kv_token_bytes
+    return B * one / many
 
 
 def print_bound(shape, streams, kv_token_bytes, context):
@@ -219,6 +224,16 @@ class Server:
         req = urllib.request.Request(self.base + path, json.dumps(body).encode(),
                                      {"Content-Type": "application/json"})
         return urllib.request.urlopen(req, timeout=3600)
+
+    def metrics(self):
+        """The engine's step and routed-expert counters from /metrics (Prometheus text)."""
+        with urllib.request.urlopen(self.base + "/metrics", timeout=60) as r:
+            values = {}
+            for line in r.read().decode().splitlines():
+                name, _, value = line.partition(" ")
+                if name in ("dsv2_engine_steps_total", "dsv2_moe_routed_experts_read_total", "dsv2_moe_layers"):
+                    values[name] = float(value)
+            return values
 
     def sse(self, path, body):
         """Yields (seconds since the request was sent, parsed event) for each SSE data line."""
@@ -278,12 +293,20 @@ def throughput(srv, streams, n_predict, rotate):
     results = [[] for _ in range(streams)]
     ts = [threading.Thread(target=stream_completion, args=(srv, prompts[i], n_predict, results[i]))
           for i in range(streams)]
+    m0 = srv.metrics()
     t0 = time.perf_counter()
     for t in ts:
         t.start()
     for t in ts:
         t.join()
     t_end = time.perf_counter()
+    m1 = srv.metrics()
+    # Routing as it happened: distinct experts per MoE layer and step, over this run's steps
+    # (its few prompt steps included, which pick a little more than decode steps do).
+    steps = m1["dsv2_engine_steps_total"] - m0["dsv2_engine_steps_total"]
+    experts = m1["dsv2_moe_routed_experts_read_total"] - m0["dsv2_moe_routed_experts_read_total"]
+    layers = m1.get("dsv2_moe_layers", 0)
+    routed = experts / (steps * layers) if steps > 0 and layers > 0 else float("nan")
     if any(not r or r[0][2] is None for r in results):
         raise RuntimeError("a stream ended without its final record")
     runs = [r[0] for r in results]
@@ -307,7 +330,7 @@ def throughput(srv, streams, n_predict, rotate):
     windowed = w1 > w0 and window_tokens > 0
     decode_tps = window_tokens / (w1 - w0) if windowed else wall_tps
     return {"counts": counts, "decode": decode_tps, "wall": wall_tps, "distinct": len(set(texts)),
-            "windowed": windowed}
+            "windowed": windowed, "routed": routed}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -585,16 +608,20 @@ def main():
               f"wall t/s = all tokens / request time (includes the prompts)")
         print()
         print("| concurrent streams | tokens per stream | distinct outputs | aggregate decode t/s | wall t/s | "
-              "ratio to 1 stream | bandwidth bound |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+              "ratio to 1 stream | bound (uniform routing) | distinct experts per MoE layer-step (measured) | "
+              "bound (measured routing) | ratio / bound |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for B, reps in rows:
             dec = statistics.median(r["decode"] for r in reps)
             wall = statistics.median(r["wall"] for r in reps)
             counts = sorted(set(c for r in reps for c in r["counts"]))
             distinct = min(r["distinct"] for r in reps)
             mark = "" if all(r["windowed"] for r in reps) else " (wall)"
+            routed = statistics.median(r["routed"] for r in reps)
+            bound = moe_bound(shape, B, kv_tok, context, routed)
             print(f"| {B} | {'/'.join(map(str, counts))} | {distinct}/{B} | {dec:.2f}{mark} | {wall:.2f} | "
-                  f"{dec / base:.2f}x | {moe_bound(shape, B, kv_tok, context):.2f}x |")
+                  f"{dec / base:.2f}x | {moe_bound(shape, B, kv_tok, context):.2f}x | {routed:.1f} | {bound:.2f}x | "
+                  f"{100 * dec / base / bound:.0f}% |")
         print()
         print_bound(shape, streams, kv_tok, context)
 
