@@ -4,6 +4,7 @@
 
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
+#include "kernels/query_lanes.h"
 #include "kernels/thread_pool.h"
 #include "model/kv_cache.h"
 #include "util/error.h"
@@ -78,11 +79,14 @@ void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPoo
 }
 
 // Attention of rows [g0, g1) over their caches, in three parallel steps per group of rows:
-//  scores  S[t, h, j] = scale * [q_lat | q_pe]_t,h · cache_j   (one GEMM per row: the cached
-//          rows are the weight matrix, the row's nh queries the activations, so each cached
-//          row is read once for all heads, in the cache's own dtype);
+//  scores  S[t, h, j] = scale * [q_lat | q_pe]_t,h · cache_j;
 //  softmax over j <= pos_t;
 //  values  ctx[h, t, :] = Σ_j S[t, h, j] c_j (the latent part of the cached rows).
+// f32 caches use the query-lane kernels (kernels.h): the row's nh queries transposed, one head
+// per SIMD lane, and S stored [j][h], so a cached value is broadcast to all heads and nothing
+// needs a horizontal sum. Other cache types use GEMMs in the cache's own dtype: the cached rows
+// are the weight matrix, the nh queries the activations, S stored [h][j]. Either way every
+// output is computed the same way whatever the batch, so a row's result never depends on it.
 struct AttendGroup {
   const Dims& d;
   std::int64_t layer, g0, g1, cap, ws;
@@ -92,33 +96,47 @@ struct AttendGroup {
   std::uint8_t* xq;
   std::size_t xs;
   float scale;
+  bool lanes;  // f32 cache: the query-lane kernels
 
   std::int64_t len(std::int64_t t) const { return rows[t].pos + 1; }
   const Tensor& cache(std::int64_t t) const { return views[t]; }
+  const float* cache_f32(std::int64_t t, std::int64_t j, std::int64_t c) const {
+    return static_cast<const float*>(views[t].data) + j * ws + c;
+  }
   float* scores(std::int64_t t) const { return S + (t - g0) * d.nh * cap; }
+  float* query(std::int64_t t) const { return qf + (t - g0) * d.nh * ws; }
   std::uint8_t* queries(std::int64_t t) const { return xq + xs * static_cast<std::size_t>((t - g0) * d.nh); }
 
+  // Head h's [q_lat | q_pe | zero padding] at element i * step + h * stride of query(t).
   void make_queries(const MlaScratch& s, std::int64_t t, DType type) const {
-    float* q = qf + (t - g0) * d.nh * ws;
+    float* q = query(t);
+    const std::int64_t step = lanes ? d.nh : 1, stride = lanes ? 1 : ws;
     std::fill(q, q + d.nh * ws, 0.0f);
     for (std::int64_t h = 0; h < d.nh; ++h) {
       const float* ql = s.q_lat.data() + (h * d.T + t) * d.r;
       const float* qpe = s.q.data() + (t * d.nh + h) * d.dq + d.dn;
-      std::copy(ql, ql + d.r, q + h * ws);
-      std::copy(qpe, qpe + d.dr, q + h * ws + d.r);
+      for (std::int64_t i = 0; i < d.r; ++i) q[i * step + h * stride] = ql[i];
+      for (std::int64_t i = 0; i < d.dr; ++i) q[(d.r + i) * step + h * stride] = qpe[i];
     }
-    quantize_acts(type, q, d.nh, ws, queries(t));
+    if (!lanes) quantize_acts(type, q, d.nh, ws, queries(t));
   }
   void score(std::int64_t t, std::int64_t j0, std::int64_t j1) const {
-    matmul_part(cache(t), queries(t), d.nh, j0, std::min(j1, len(t)), scores(t), cap);
+    j1 = std::min(j1, len(t));
+    if (lanes) lane_dots(cache_f32(t, j0, 0), ws, j1 - j0, ws, query(t), d.nh, d.nh, scores(t) + j0 * d.nh, d.nh);
+    else matmul_part(cache(t), queries(t), d.nh, j0, j1, scores(t), cap);
   }
+  // Head h's softmax (lanes: all heads at once, h == 0).
   void normalise(std::int64_t t, std::int64_t h) const {
+    if (lanes) return lane_softmax(scores(t), d.nh, len(t), d.nh, scale);
     float* p = scores(t) + h * cap;
     for (std::int64_t j = 0; j < len(t); ++j) p[j] *= scale;
     softmax(p, len(t));
   }
+  // ctx columns [c0, c1) (lanes: written; otherwise added to the zeroed ctx).
   void sum_values(std::int64_t t, std::int64_t c0, std::int64_t c1) const {
-    accumulate_rows(cache(t), scores(t), cap, d.nh, c0, std::min(c1, d.r), ctx + t * d.r + c0, d.T * d.r);
+    c1 = std::min(c1, d.r);
+    if (lanes) lane_sums(cache_f32(t, 0, c0), ws, len(t), c1 - c0, scores(t), d.nh, d.nh, ctx + t * d.r + c0, d.T * d.r);
+    else accumulate_rows(cache(t), scores(t), cap, d.nh, c0, c1, ctx + t * d.r + c0, d.T * d.r);
   }
 };
 
@@ -132,17 +150,19 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
     cap = std::max(cap, r.cache->capacity());
   }
   const DType type = first.type();
+  const bool lanes = type == DType::F32;
   const std::int64_t ws = first.stored_width();
   const std::int64_t G = std::clamp<std::int64_t>((std::int64_t{4} << 20) / (d.nh * cap), 1, d.T);
-  const std::size_t xs = act_row_bytes(type, ws);
+  const std::size_t xs = lanes ? 0 : act_row_bytes(type, ws);
   if (s.cache_views.size() < rows.size()) s.cache_views.resize(rows.size());
   for (std::size_t t = 0; t < rows.size(); ++t) rows[t].cache->view(layer, rows[t].pos + 1, s.cache_views[t]);
   float* ctx = grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r));
-  std::fill(ctx, ctx + d.nh * d.T * d.r, 0.0f);
+  if (!lanes) std::fill(ctx, ctx + d.nh * d.T * d.r, 0.0f);
   AttendGroup g{d, layer, 0, 0, cap, ws, rows, s.cache_views.data(),
                 grow(s.scores, static_cast<std::size_t>(G * d.nh * cap)),
                 grow(s.q_full, static_cast<std::size_t>(G * d.nh * ws)), ctx,
-                grow(s.head_xq, xs * static_cast<std::size_t>(G * d.nh) + 64), xs, scale};
+                grow(s.head_xq, xs * static_cast<std::size_t>(G * d.nh) + 64), xs, scale, lanes};
+  const std::int64_t softmaxes = lanes ? 1 : d.nh;  // per row
   for (g.g0 = 0; g.g0 < d.T; g.g0 += G) {
     g.g1 = std::min(d.T, g.g0 + G);
     const std::int64_t n = g.g1 - g.g0;
@@ -158,8 +178,8 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
         if (j0 < g.len(t)) g.score(t, j0, j0 + kJ);
       }
     });
-    pool.parallel_for(n * d.nh, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) g.normalise(g.g0 + i / d.nh, i % d.nh);
+    pool.parallel_for(n * softmaxes, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) g.normalise(g.g0 + i / softmaxes, i % softmaxes);
     });
     pool.parallel_for(n * nc, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.sum_values(g.g0 + i / nc, i % nc * kC, i % nc * kC + kC);
