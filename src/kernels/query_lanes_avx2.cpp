@@ -35,15 +35,17 @@ struct Dots {
     for (int r = 0; r < R; ++r)
       DSV2_UNROLL
       for (int v = 0; v < V; ++v) acc[r][v] = _mm256_setzero_ps();
-    const float* row = a.rows + r0 * a.ldr;
+    const float* row[R];  // one base register per row: the broadcasts need no address arithmetic
+    DSV2_UNROLL
+    for (int r = 0; r < R; ++r) row[r] = a.rows + (r0 + r) * a.ldr;
     const float* qt = a.qt + q0;
-    for (std::int64_t d = 0; d < a.n; ++d, qt += a.ldq) {
+    for (std::int64_t d = 0, n = a.n; d < n; ++d, qt += a.ldq) {
       __m256 q[V];
       DSV2_UNROLL
       for (int v = 0; v < V; ++v) q[v] = load<V>(qt + 8 * v, v, m);
       DSV2_UNROLL
       for (int r = 0; r < R; ++r) {
-        const __m256 c = _mm256_broadcast_ss(row + r * a.ldr + d);
+        const __m256 c = _mm256_broadcast_ss(row[r] + d);
         DSV2_UNROLL
         for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(c, q[v], acc[r][v]);
       }

@@ -82,11 +82,16 @@ void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPoo
 //  scores  S[t, h, j] = scale * [q_lat | q_pe]_t,h · cache_j;
 //  softmax over j <= pos_t;
 //  values  ctx[h, t, :] = Σ_j S[t, h, j] c_j (the latent part of the cached rows).
-// f32 caches use the query-lane kernels (kernels.h): the row's nh queries transposed, one head
-// per SIMD lane, and S stored [j][h], so a cached value is broadcast to all heads and nothing
-// needs a horizontal sum. Other cache types use GEMMs in the cache's own dtype: the cached rows
-// are the weight matrix, the nh queries the activations, S stored [h][j]. Either way every
-// output is computed the same way whatever the batch, so a row's result never depends on it.
+// f32 caches use the query-lane kernels (kernels.h): queries transposed, one head per SIMD lane,
+// and S stored [j][h], so a cached value is broadcast to all heads and nothing needs a
+// horizontal sum. Rows of one sequence at consecutive positions are scored in units of up to
+// kUnitLanes / nh rows: each broadcast value then meets the queries of the whole unit (for
+// Lite's 16 heads, two rows fill AVX-512's two-vector tile). Other cache types use GEMMs in the
+// cache's own dtype: the cached rows are the weight matrix, the nh queries the activations, S
+// stored [h][j], units of one row. Either way every output is its own computation in a fixed
+// order, so a row's result never depends on the batch, the units or the thread split.
+constexpr std::int64_t kUnitLanes = 32;
+
 struct AttendGroup {
   const Dims& d;
   std::int64_t layer, g0, g1, cap, ws;
@@ -97,21 +102,43 @@ struct AttendGroup {
   std::size_t xs;
   float scale;
   bool lanes;  // f32 cache: the query-lane kernels
+  std::int64_t* units;    // first row of each unit of the group, then g1
+  std::int64_t* unit_of;  // per row of the group: its unit
 
   std::int64_t len(std::int64_t t) const { return rows[t].pos + 1; }
   const Tensor& cache(std::int64_t t) const { return views[t]; }
   const float* cache_f32(std::int64_t t, std::int64_t j, std::int64_t c) const {
     return static_cast<const float*>(views[t].data) + j * ws + c;
   }
-  float* scores(std::int64_t t) const { return S + (t - g0) * d.nh * cap; }
-  float* query(std::int64_t t) const { return qf + (t - g0) * d.nh * ws; }
+  std::int64_t first(std::int64_t t) const { return units[unit_of[t - g0]]; }
+  // Queries of t's unit side by side (lanes): unit size * nh lanes.
+  std::int64_t lanes_of(std::int64_t t) const { return (units[unit_of[t - g0] + 1] - first(t)) * d.nh; }
+  // A unit's block of scores / queries is that of its first row (each row has room for nh * cap
+  // scores and nh * ws query values), its rows' columns side by side.
+  float* scores(std::int64_t t) const { return S + (first(t) - g0) * d.nh * cap + (t - first(t)) * d.nh; }
+  float* query(std::int64_t t) const { return qf + (first(t) - g0) * d.nh * ws + (t - first(t)) * d.nh; }
   std::uint8_t* queries(std::int64_t t) const { return xq + xs * static_cast<std::size_t>((t - g0) * d.nh); }
 
-  // Head h's [q_lat | q_pe | zero padding] at element i * step + h * stride of query(t).
+  // Splits the group into units: a row joins the previous one's unit when it is the next
+  // position of the same sequence and the unit has room.
+  std::int64_t make_units() {
+    const std::int64_t per_unit = lanes ? std::max<std::int64_t>(1, kUnitLanes / d.nh) : 1;
+    std::int64_t n = 0;
+    for (std::int64_t t = g0; t < g1; ++t) {
+      const bool joins = t > g0 && rows[t].cache == rows[t - 1].cache && rows[t].pos == rows[t - 1].pos + 1 &&
+                         t - units[n - 1] < per_unit;
+      if (!joins) units[n++] = t;
+      unit_of[t - g0] = n - 1;
+    }
+    units[n] = g1;
+    return n;
+  }
+  // Head h's [q_lat | q_pe | zero padding]: lanes, element i of query(t) + h + i * lanes_of(t)
+  // (f32 rows have no padding); otherwise row h of query(t), quantized for the cache's GEMM.
   void make_queries(const MlaScratch& s, std::int64_t t, DType type) const {
     float* q = query(t);
-    const std::int64_t step = lanes ? d.nh : 1, stride = lanes ? 1 : ws;
-    std::fill(q, q + d.nh * ws, 0.0f);
+    const std::int64_t step = lanes ? lanes_of(t) : 1, stride = lanes ? 1 : ws;
+    if (!lanes) std::fill(q, q + d.nh * ws, 0.0f);
     for (std::int64_t h = 0; h < d.nh; ++h) {
       const float* ql = s.q_lat.data() + (h * d.T + t) * d.r;
       const float* qpe = s.q.data() + (t * d.nh + h) * d.dq + d.dn;
@@ -120,14 +147,18 @@ struct AttendGroup {
     }
     if (!lanes) quantize_acts(type, q, d.nh, ws, queries(t));
   }
-  void score(std::int64_t t, std::int64_t j0, std::int64_t j1) const {
-    j1 = std::min(j1, len(t));
-    if (lanes) lane_dots(cache_f32(t, j0, 0), ws, j1 - j0, ws, query(t), d.nh, d.nh, scores(t) + j0 * d.nh, d.nh);
+  // Scores of unit u's rows for cached rows [j0, j1) (up to its last row's position).
+  void score(std::int64_t u, std::int64_t j0, std::int64_t j1) const {
+    const std::int64_t t = units[u];
+    j1 = std::min(j1, len(units[u + 1] - 1));
+    if (j0 >= j1) return;
+    const std::int64_t nq = lanes_of(t);
+    if (lanes) lane_dots(cache_f32(t, j0, 0), ws, j1 - j0, ws, query(t), nq, nq, scores(t) + j0 * nq, nq);
     else matmul_part(cache(t), queries(t), d.nh, j0, j1, scores(t), cap);
   }
   // Head h's softmax (lanes: all heads at once, h == 0).
   void normalise(std::int64_t t, std::int64_t h) const {
-    if (lanes) return lane_softmax(scores(t), d.nh, len(t), d.nh, scale);
+    if (lanes) return lane_softmax(scores(t), lanes_of(t), len(t), d.nh, scale);
     float* p = scores(t) + h * cap;
     for (std::int64_t j = 0; j < len(t); ++j) p[j] *= scale;
     softmax(p, len(t));
@@ -135,8 +166,11 @@ struct AttendGroup {
   // ctx columns [c0, c1) (lanes: written; otherwise added to the zeroed ctx).
   void sum_values(std::int64_t t, std::int64_t c0, std::int64_t c1) const {
     c1 = std::min(c1, d.r);
-    if (lanes) lane_sums(cache_f32(t, 0, c0), ws, len(t), c1 - c0, scores(t), d.nh, d.nh, ctx + t * d.r + c0, d.T * d.r);
-    else accumulate_rows(cache(t), scores(t), cap, d.nh, c0, c1, ctx + t * d.r + c0, d.T * d.r);
+    if (lanes) {
+      lane_sums(cache_f32(t, 0, c0), ws, len(t), c1 - c0, scores(t), lanes_of(t), d.nh, ctx + t * d.r + c0, d.T * d.r);
+    } else {
+      accumulate_rows(cache(t), scores(t), cap, d.nh, c0, c1, ctx + t * d.r + c0, d.T * d.r);
+    }
   }
 };
 
@@ -161,22 +195,20 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
   AttendGroup g{d, layer, 0, 0, cap, ws, rows, s.cache_views.data(),
                 grow(s.scores, static_cast<std::size_t>(G * d.nh * cap)),
                 grow(s.q_full, static_cast<std::size_t>(G * d.nh * ws)), ctx,
-                grow(s.head_xq, xs * static_cast<std::size_t>(G * d.nh) + 64), xs, scale, lanes};
+                grow(s.head_xq, xs * static_cast<std::size_t>(G * d.nh) + 64), xs, scale, lanes,
+                grow(s.units, static_cast<std::size_t>(G + 1)), grow(s.unit_of, static_cast<std::size_t>(G))};
   const std::int64_t softmaxes = lanes ? 1 : d.nh;  // per row
   for (g.g0 = 0; g.g0 < d.T; g.g0 += G) {
     g.g1 = std::min(d.T, g.g0 + G);
-    const std::int64_t n = g.g1 - g.g0;
+    const std::int64_t n = g.g1 - g.g0, nu = g.make_units();
     std::int64_t max_len = 0;
     for (std::int64_t t = g.g0; t < g.g1; ++t) max_len = std::max(max_len, g.len(t));
     const std::int64_t nj = (max_len + kJ - 1) / kJ, nc = (d.r + kC - 1) / kC;
     pool.parallel_for(n, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.make_queries(s, g.g0 + i, type);
     });
-    pool.parallel_for(n * nj, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) {
-        const std::int64_t t = g.g0 + i / nj, j0 = i % nj * kJ;
-        if (j0 < g.len(t)) g.score(t, j0, j0 + kJ);
-      }
+    pool.parallel_for(nu * nj, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) g.score(i / nj, i % nj * kJ, i % nj * kJ + kJ);
     });
     pool.parallel_for(n * softmaxes, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.normalise(g.g0 + i / softmaxes, i % softmaxes);
