@@ -64,7 +64,8 @@ void BM_matmul(benchmark::State& state, DType t, Shape s, std::int64_t rows) {
 
 // The query-lane kernels at attention's shapes: nq queries (heads) against nr cached rows of
 // n floats (DeepSeek-V2-Lite: 16 heads, rows of 576, values the first 512), one thread; GFLOP/s
-// counts a multiply-add as 2. dots = scores, sums = values.
+// counts a multiply-add as 2. dots = scores, sums = values; mla.cpp scores Lite's rows two at
+// a time (nq 32).
 void BM_lanes(benchmark::State& state, bool dots, std::int64_t nq) {
   const std::int64_t nr = state.range(0), n = dots ? 576 : 512, ld = 576;
   std::mt19937 rng(1);
@@ -85,7 +86,7 @@ void BM_lanes(benchmark::State& state, bool dots, std::int64_t nq) {
 
 void register_all() {
   for (bool dots : {true, false})
-    for (std::int64_t nq : {16, 128}) {
+    for (std::int64_t nq : {16, 32, 128}) {
       const std::string name = std::string("lanes/") + (dots ? "dots" : "sums") + "/nq:" + std::to_string(nq);
       benchmark::RegisterBenchmark(name.c_str(), BM_lanes, dots, nq)
           ->Arg(64)->Arg(1536)->ArgName("rows")->MinTime(0.3)->Unit(benchmark::kMicrosecond);

@@ -133,19 +133,27 @@ struct AttendGroup {
     units[n] = g1;
     return n;
   }
-  // Head h's [q_lat | q_pe | zero padding]: lanes, element i of query(t) + h + i * lanes_of(t)
-  // (f32 rows have no padding); otherwise row h of query(t), quantized for the cache's GEMM.
+  // Head h's [q_lat | q_pe | zero padding]: lanes, element i at query(t)[i * lanes_of(t) + h]
+  // (f32 rows have no padding), written element by element across the heads so the stores are
+  // contiguous; otherwise row h of query(t), quantized for the cache's GEMM.
   void make_queries(const MlaScratch& s, std::int64_t t, DType type) const {
     float* q = query(t);
-    const std::int64_t step = lanes ? lanes_of(t) : 1, stride = lanes ? 1 : ws;
-    if (!lanes) std::fill(q, q + d.nh * ws, 0.0f);
-    for (std::int64_t h = 0; h < d.nh; ++h) {
-      const float* ql = s.q_lat.data() + (h * d.T + t) * d.r;
-      const float* qpe = s.q.data() + (t * d.nh + h) * d.dq + d.dn;
-      for (std::int64_t i = 0; i < d.r; ++i) q[i * step + h * stride] = ql[i];
-      for (std::int64_t i = 0; i < d.dr; ++i) q[(d.r + i) * step + h * stride] = qpe[i];
+    const float* ql = s.q_lat.data() + t * d.r;                // head h: + h * T * r
+    const float* qpe = s.q.data() + t * d.nh * d.dq + d.dn;    // head h: + h * dq
+    if (lanes) {
+      const std::int64_t step = lanes_of(t);
+      for (std::int64_t i = 0; i < d.r; ++i)
+        for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = ql[h * d.T * d.r + i];
+      for (std::int64_t i = 0; i < d.dr; ++i)
+        for (std::int64_t h = 0; h < d.nh; ++h) q[(d.r + i) * step + h] = qpe[h * d.dq + i];
+      return;
     }
-    if (!lanes) quantize_acts(type, q, d.nh, ws, queries(t));
+    std::fill(q, q + d.nh * ws, 0.0f);
+    for (std::int64_t h = 0; h < d.nh; ++h) {
+      std::copy(ql + h * d.T * d.r, ql + h * d.T * d.r + d.r, q + h * ws);
+      std::copy(qpe + h * d.dq, qpe + h * d.dq + d.dr, q + h * ws + d.r);
+    }
+    quantize_acts(type, q, d.nh, ws, queries(t));
   }
   // Scores of unit u's rows for cached rows [j0, j1) (up to its last row's position).
   void score(std::int64_t u, std::int64_t j0, std::int64_t j1) const {
