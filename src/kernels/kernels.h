@@ -43,9 +43,9 @@ using WeightedSumFn = void (*)(const WeightedSumArgs&);
 // Kernels over nq query vectors held one per SIMD lane (query_lanes*.cpp), for products with
 // rows of floats where each row meets every query (attention: the rows are cached keys/values,
 // the queries the heads). No output needs a horizontal sum: a row value is broadcast and meets
-// all queries at once. Each output is one chain of fma in a fixed order (over d for dots, over
-// rows for sums), so all ISAs give bit-identical results whatever the split of rows, queries or
-// columns between calls.
+// all queries at once. Each output is computed by fma in a fixed order (dots: two chains, over
+// even and odd d, then their sum; sums: one chain over the rows), so all ISAs give bit-identical
+// results whatever the split of rows, queries or columns between calls.
 // Dots: y[r * ldy + q] = sum over d < n of rows[r * ldr + d] * qt[d * ldq + q], for r < nr and
 // q < nq (qt holds the queries transposed: element d of every query is one contiguous run).
 struct LaneDotsArgs {

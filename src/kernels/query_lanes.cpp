@@ -1,4 +1,4 @@
-// The query-lane kernels (kernels.h) as scalar reference code: each output is the same fma chain,
+// The query-lane kernels (kernels.h) as scalar reference code: each output is the same fmas,
 // in the same order, as in every SIMD lane of query_lanes_avx2.cpp / _avx512.cpp, so all levels
 // agree bit for bit.
 #include <bit>
@@ -31,12 +31,12 @@ void lane_dots(const LaneDotsArgs& a) {
     const float* row = a.rows + r * a.ldr;
     for (std::int64_t q0 = 0; q0 < a.nq; q0 += kChunk) {
       const std::int64_t nq = a.nq - q0 < kChunk ? a.nq - q0 : kChunk;
-      float acc[kChunk] = {};
+      float acc[2][kChunk] = {};  // chains over even and odd d
       for (std::int64_t d = 0; d < a.n; ++d) {
         const float* qt = a.qt + d * a.ldq + q0;
-        for (std::int64_t q = 0; q < nq; ++q) acc[q] = std::fma(row[d], qt[q], acc[q]);
+        for (std::int64_t q = 0; q < nq; ++q) acc[d % 2][q] = std::fma(row[d], qt[q], acc[d % 2][q]);
       }
-      for (std::int64_t q = 0; q < nq; ++q) a.y[r * a.ldy + q0 + q] = acc[q];
+      for (std::int64_t q = 0; q < nq; ++q) a.y[r * a.ldy + q0 + q] = acc[0][q] + acc[1][q];
     }
   }
 }

@@ -1,7 +1,7 @@
 // Products of nq query vectors with rows of floats, the queries held one per SIMD lane (see
 // kernels.h, LaneDotsArgs, for the exact formulas): dots of every row with every query, a softmax
 // down each query's column of those, and weighted sums of the rows per query. Each output is
-// one fma chain in a fixed order, the same at every ISA, so results do not depend on how the
+// computed by fma in one fixed order, the same at every ISA, so results do not depend on how the
 // rows, queries or columns are split between calls. Single-threaded: callers split the work.
 #pragma once
 #include <cstdint>

@@ -11,9 +11,9 @@ namespace {
 
 struct Simd {
   static constexpr int kLanes = 8;
-  // 16 registers: 12 accumulators, the loaded vectors and a broadcast; 256 rows of 2 column
-  // vectors are 16 KB.
-  static constexpr int kDotRows = 6, kDotVectors = 2, kSumQueries = 6, kSumVectors = 2, kSumRowChunk = 256;
+  // 16 registers: 12 accumulators (dots 3 rows x 2 query vectors x 2 chains, sums 6 queries x
+  // 2 column vectors), the loaded vectors and a broadcast; 256 rows of 2 column vectors are 16 KB.
+  static constexpr int kDotRows = 3, kDotVectors = 2, kSumQueries = 6, kSumVectors = 2, kSumRowChunk = 256;
   using V = __m256;
   using M = __m256i;
   static M first(std::int64_t n) {

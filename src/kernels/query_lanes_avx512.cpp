@@ -11,10 +11,10 @@ namespace {
 
 struct Simd {
   static constexpr int kLanes = 16;
-  // 24 of 32 registers hold accumulators; dots read 2 query vectors (two rows of Lite's 16
-  // heads, mla.cpp) per 12 broadcasts; sums 4 column vectors per 6; 128 rows of 4 column
+  // 24 of 32 registers hold accumulators: dots 6 rows x 2 query vectors (two rows of Lite's 16
+  // heads, mla.cpp) x 2 chains, sums 6 queries x 4 column vectors; 128 rows of 4 column
   // vectors are 32 KB, within L1.
-  static constexpr int kDotRows = 12, kDotVectors = 2, kSumQueries = 6, kSumVectors = 4, kSumRowChunk = 128;
+  static constexpr int kDotRows = 6, kDotVectors = 2, kSumQueries = 6, kSumVectors = 4, kSumRowChunk = 128;
   using V = __m512;
   using M = __mmask16;
   static M first(std::int64_t n) { return n >= 16 ? M(0xFFFF) : M((1u << n) - 1); }

@@ -52,37 +52,48 @@ inline void store_part(float* p, int v, typename S::M tail, typename S::V x) {
   else S::store(p, tail, x);
 }
 
-// Dots, R rows x V vectors of queries: per element d, V query loads feed R * V fmas.
+// Dots, R rows x V vectors of queries: per element d, V query loads feed R * V fmas. Two chains
+// per output, over even and odd d, added at the end: half the rounding of one chain over all
+// of d, and twice the independent fmas in flight.
 template <class S>
 struct DotsTile {
   static constexpr int kA = S::kDotRows, kB = S::kDotVectors;
   template <int R, int V>
+  static void madd(typename S::V (&acc)[R][V], const float* const (&row)[R], std::int64_t d, const float* qt,
+                   typename S::M m) {
+    typename S::V q[V];
+    DSV2_UNROLL
+    for (int v = 0; v < V; ++v) q[v] = load_part<S, V>(qt + S::kLanes * v, v, m);
+    DSV2_UNROLL
+    for (int r = 0; r < R; ++r) {
+      const typename S::V c = S::broadcast(row[r] + d);
+      DSV2_UNROLL
+      for (int v = 0; v < V; ++v) acc[r][v] = S::fmadd(c, q[v], acc[r][v]);
+    }
+  }
+  template <int R, int V>
   static void tile(const LaneDotsArgs& a, std::int64_t r0, std::int64_t q0, std::int64_t tail) {
     const typename S::M m = S::first(tail);
-    typename S::V acc[R][V];
+    typename S::V even[R][V], odd[R][V];
     DSV2_UNROLL
     for (int r = 0; r < R; ++r)
       DSV2_UNROLL
-      for (int v = 0; v < V; ++v) acc[r][v] = S::zero();
+      for (int v = 0; v < V; ++v) even[r][v] = odd[r][v] = S::zero();
     const float* row[R];  // one base register per row: the broadcasts need no address arithmetic
     DSV2_UNROLL
     for (int r = 0; r < R; ++r) row[r] = a.rows + (r0 + r) * a.ldr;
     const float* qt = a.qt + q0;
-    for (std::int64_t d = 0, n = a.n; d < n; ++d, qt += a.ldq) {
-      typename S::V q[V];
-      DSV2_UNROLL
-      for (int v = 0; v < V; ++v) q[v] = load_part<S, V>(qt + S::kLanes * v, v, m);
-      DSV2_UNROLL
-      for (int r = 0; r < R; ++r) {
-        const typename S::V c = S::broadcast(row[r] + d);
-        DSV2_UNROLL
-        for (int v = 0; v < V; ++v) acc[r][v] = S::fmadd(c, q[v], acc[r][v]);
-      }
+    std::int64_t d = 0;
+    for (const std::int64_t n = a.n; d + 1 < n; d += 2, qt += 2 * a.ldq) {
+      madd<R, V>(even, row, d, qt, m);
+      madd<R, V>(odd, row, d + 1, qt + a.ldq, m);
     }
+    if (d < a.n) madd<R, V>(even, row, d, qt, m);
     DSV2_UNROLL
     for (int r = 0; r < R; ++r)
       DSV2_UNROLL
-      for (int v = 0; v < V; ++v) store_part<S, V>(a.y + (r0 + r) * a.ldy + q0 + S::kLanes * v, v, m, acc[r][v]);
+      for (int v = 0; v < V; ++v)
+        store_part<S, V>(a.y + (r0 + r) * a.ldy + q0 + S::kLanes * v, v, m, S::add(even[r][v], odd[r][v]));
   }
 };
 
