@@ -184,7 +184,9 @@ struct AttendGroup {
 
 void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows,
             MlaScratch& s, ThreadPool& pool) {
-  constexpr std::int64_t kJ = 64, kC = 64;  // cached rows / value columns per work item
+  // Cached rows / value columns per work item; 96 rows are whole register tiles of every scores
+  // kernel (6 and 3 rows in query_lanes_avx512 / _avx2.cpp, 4 in the float GEMMs).
+  constexpr std::int64_t kJ = 96, kC = 64;
   const KvCache& first = *rows[0].cache;
   std::int64_t cap = 0;  // by capacity, not position: decode must not regrow buffers every step
   for (const BatchRow& r : rows) {
