@@ -21,21 +21,25 @@ constexpr float kSentinel = -12345.0f;  // in y's padding, which kernels must no
 // models' head counts (2, 4, 6, 16, 128) among them.
 const std::int64_t kQueryCounts[] = {1, 2, 4, 6, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 48, 64, 100, 128};
 
+// nr rows of n floats (stride ldr) and the query side, q (stride ldq): dots take it transposed,
+// n x nq; sums take one weight per row and query, nr x nq. y rows (stride ldy) have padding past
+// the outputs, which must keep the sentinel.
+enum class Kind { Dots, Sums };
 struct Problem {
   std::int64_t nr, n, nq, ldr, ldq, ldy;
-  std::vector<float> rows, qt;
+  std::vector<float> rows, q;
 };
 
-Problem make_problem(std::int64_t nr, std::int64_t n, std::int64_t nq, std::uint32_t seed) {
-  Problem p{nr, n, nq, n + 3, nq + 5, nq + 2, {}, {}};
+Problem make_problem(Kind k, std::int64_t nr, std::int64_t n, std::int64_t nq, std::uint32_t seed) {
+  Problem p{nr, n, nq, n + 3, nq + 5, (k == Kind::Dots ? nq : n) + 2, {}, {}};
   p.rows = test::random_floats(static_cast<std::size_t>(nr * p.ldr), seed);
-  p.qt = test::random_floats(static_cast<std::size_t>(n * p.ldq), seed + 1);
+  p.q = test::random_floats(static_cast<std::size_t>((k == Kind::Dots ? n : nr) * p.ldq), seed + 1);
   return p;
 }
 
 std::vector<float> dots(const KernelSet& ks, const Problem& p) {
   std::vector<float> y(static_cast<std::size_t>(p.nr * p.ldy), kSentinel);
-  ks.lane_dots({p.rows.data(), p.ldr, p.nr, p.n, p.qt.data(), p.ldq, p.nq, y.data(), p.ldy});
+  ks.lane_dots({p.rows.data(), p.ldr, p.nr, p.n, p.q.data(), p.ldq, p.nq, y.data(), p.ldy});
   return y;
 }
 
@@ -46,25 +50,33 @@ std::vector<const KernelSet*> simd_sets() {
   return sets;
 }
 
-TEST(LaneDots, ScalarMatchesDoublePrecision) {
-  const Problem p = make_problem(5, 203, 17, 1);
-  const std::vector<float> y = dots(kernel_set(Isa::Scalar), p);
-  for (std::int64_t r = 0; r < p.nr; ++r) {
-    for (std::int64_t q = 0; q < p.ldy; ++q) {
-      const float got = y[r * p.ldy + q];
-      if (q >= p.nq) {
-        ASSERT_EQ(got, kSentinel) << "padding written at row " << r << " lane " << q;
+// y[i * ldy + j] for i < rows: j < cols within float rounding of the double sum over k < n of
+// term(i, j, k), j >= cols untouched (the sentinel).
+template <class Term>
+void expect_double_sums(const std::vector<float>& y, std::int64_t rows, std::int64_t cols, std::int64_t ldy,
+                        std::int64_t n, Term term) {
+  for (std::int64_t i = 0; i < rows; ++i) {
+    for (std::int64_t j = 0; j < ldy; ++j) {
+      const float got = y[i * ldy + j];
+      if (j >= cols) {
+        ASSERT_EQ(got, kSentinel) << "padding written at " << i << ", " << j;
         continue;
       }
       double want = 0.0, mag = 0.0;
-      for (std::int64_t d = 0; d < p.n; ++d) {
-        const double t = static_cast<double>(p.rows[r * p.ldr + d]) * p.qt[d * p.ldq + q];
-        want += t;
-        mag += std::fabs(t);
+      for (std::int64_t k = 0; k < n; ++k) {
+        want += term(i, j, k);
+        mag += std::fabs(term(i, j, k));
       }
-      ASSERT_NEAR(got, want, static_cast<double>(p.n) * std::ldexp(mag, -24)) << "row " << r << " query " << q;
+      ASSERT_NEAR(got, want, static_cast<double>(n) * std::ldexp(mag, -24)) << "output " << i << ", " << j;
     }
   }
+}
+
+TEST(LaneDots, ScalarMatchesDoublePrecision) {
+  const Problem p = make_problem(Kind::Dots, 5, 203, 17, 1);
+  expect_double_sums(dots(kernel_set(Isa::Scalar), p), p.nr, p.nq, p.ldy, p.n, [&](auto r, auto q, auto d) {
+    return static_cast<double>(p.rows[r * p.ldr + d]) * p.q[d * p.ldq + q];
+  });
 }
 
 TEST(LaneDots, SimdIsBitIdenticalToScalarForEveryShape) {
@@ -72,7 +84,7 @@ TEST(LaneDots, SimdIsBitIdenticalToScalarForEveryShape) {
   for (const KernelSet* simd : simd_sets()) {
     for (std::int64_t nq : kQueryCounts) {
       for (std::int64_t n : {1, 5, 56, 576}) {
-        const Problem p = make_problem(19, n, nq, static_cast<std::uint32_t>(nq * 1000 + n));
+        const Problem p = make_problem(Kind::Dots, 19, n, nq, static_cast<std::uint32_t>(nq * 1000 + n));
         for (std::int64_t nr = 1; nr <= p.nr; ++nr) {
           Problem q = p;
           q.nr = nr;
@@ -89,14 +101,14 @@ TEST(LaneDots, SplittingRowsOrQueriesChangesNothing) {
   for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
     if (!isa_supported(isa)) continue;
     const KernelSet& ks = kernel_set(isa);
-    const Problem p = make_problem(23, 576, 40, 7);
+    const Problem p = make_problem(Kind::Dots, 23, 576, 40, 7);
     const std::vector<float> whole = dots(ks, p);
     std::vector<float> parts(whole.size(), kSentinel);
     for (std::int64_t r0 : {0, 3, 11, 12}) {  // rows [0,3) [3,11) [11,12) [12,23)
       const std::int64_t r1 = r0 == 0 ? 3 : r0 == 3 ? 11 : r0 == 11 ? 12 : p.nr;
       for (std::int64_t q0 : {0, 9, 25}) {    // queries [0,9) [9,25) [25,40)
         const std::int64_t q1 = q0 == 0 ? 9 : q0 == 9 ? 25 : p.nq;
-        ks.lane_dots({p.rows.data() + r0 * p.ldr, p.ldr, r1 - r0, p.n, p.qt.data() + q0, p.ldq, q1 - q0,
+        ks.lane_dots({p.rows.data() + r0 * p.ldr, p.ldr, r1 - r0, p.n, p.q.data() + q0, p.ldq, q1 - q0,
                       parts.data() + r0 * p.ldy + q0, p.ldy});
       }
     }
@@ -182,43 +194,17 @@ TEST(LaneExp, WithinTwoUlpAndEqualAtEveryLevel) {
   for (const KernelSet* simd : simd_sets()) EXPECT_EQ(want, softmax(*simd, col, 1, nr, 1, 1.0f)) << isa_name(simd->isa);
 }
 
-struct SumsProblem {
-  std::int64_t nr, n, nq, ldr, ldp, ldy;
-  std::vector<float> rows, p;
-};
-
-SumsProblem make_sums(std::int64_t nr, std::int64_t n, std::int64_t nq, std::uint32_t seed) {
-  SumsProblem s{nr, n, nq, n + 7, nq + 1, n + 4, {}, {}};
-  s.rows = test::random_floats(static_cast<std::size_t>(nr * s.ldr), seed);
-  s.p = test::random_floats(static_cast<std::size_t>(nr * s.ldp), seed + 1);
-  return s;
-}
-
-std::vector<float> sums(const KernelSet& ks, const SumsProblem& s) {
+std::vector<float> sums(const KernelSet& ks, const Problem& s) {
   std::vector<float> y(static_cast<std::size_t>(s.nq * s.ldy), kSentinel);
-  ks.lane_sums({s.rows.data(), s.ldr, s.nr, s.n, s.p.data(), s.ldp, s.nq, y.data(), s.ldy});
+  ks.lane_sums({s.rows.data(), s.ldr, s.nr, s.n, s.q.data(), s.ldq, s.nq, y.data(), s.ldy});
   return y;
 }
 
 TEST(LaneSums, ScalarMatchesDoublePrecision) {
-  const SumsProblem s = make_sums(131, 70, 5, 11);
-  const std::vector<float> y = sums(kernel_set(Isa::Scalar), s);
-  for (std::int64_t q = 0; q < s.nq; ++q) {
-    for (std::int64_t c = 0; c < s.ldy; ++c) {
-      const float got = y[q * s.ldy + c];
-      if (c >= s.n) {
-        ASSERT_EQ(got, kSentinel) << "padding written at query " << q << " column " << c;
-        continue;
-      }
-      double want = 0.0, mag = 0.0;
-      for (std::int64_t r = 0; r < s.nr; ++r) {
-        const double t = static_cast<double>(s.p[r * s.ldp + q]) * s.rows[r * s.ldr + c];
-        want += t;
-        mag += std::fabs(t);
-      }
-      ASSERT_NEAR(got, want, static_cast<double>(s.nr) * std::ldexp(mag, -24)) << "query " << q << " column " << c;
-    }
-  }
+  const Problem s = make_problem(Kind::Sums, 131, 70, 5, 11);
+  expect_double_sums(sums(kernel_set(Isa::Scalar), s), s.nq, s.n, s.ldy, s.nr, [&](auto q, auto c, auto r) {
+    return static_cast<double>(s.q[r * s.ldq + q]) * s.rows[r * s.ldr + c];
+  });
 }
 
 TEST(LaneSums, SimdIsBitIdenticalToScalarForEveryShape) {
@@ -227,7 +213,7 @@ TEST(LaneSums, SimdIsBitIdenticalToScalarForEveryShape) {
     for (std::int64_t nq : {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 128}) {
       for (std::int64_t n : {1, 7, 8, 16, 17, 40, 64, 65, 100, 512}) {
         for (std::int64_t nr : {1, 2, 37, 300}) {  // 300: several row chunks at every level
-          const SumsProblem s = make_sums(nr, n, nq, static_cast<std::uint32_t>(nq * 7 + n * 131 + nr));
+          const Problem s = make_problem(Kind::Sums, nr, n, nq, static_cast<std::uint32_t>(nq * 7 + n * 131 + nr));
           ASSERT_EQ(sums(ref, s), sums(*simd, s)) << isa_name(simd->isa) << " nr=" << nr << " n=" << n << " nq=" << nq;
         }
       }
@@ -239,13 +225,13 @@ TEST(LaneSums, SplittingQueriesOrColumnsChangesNothing) {
   for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
     if (!isa_supported(isa)) continue;
     const KernelSet& ks = kernel_set(isa);
-    const SumsProblem s = make_sums(50, 512, 16, 5);
+    const Problem s = make_problem(Kind::Sums, 50, 512, 16, 5);
     const std::vector<float> whole = sums(ks, s);
     std::vector<float> parts(whole.size(), kSentinel);
     for (std::int64_t q0 : {0, 5}) {            // queries [0,5) [5,16)
       for (std::int64_t c0 : {0, 64, 100}) {    // columns [0,64) [64,100) [100,512)
         const std::int64_t q1 = q0 == 0 ? 5 : s.nq, c1 = c0 == 0 ? 64 : c0 == 64 ? 100 : s.n;
-        ks.lane_sums({s.rows.data() + c0, s.ldr, s.nr, c1 - c0, s.p.data() + q0, s.ldp, q1 - q0,
+        ks.lane_sums({s.rows.data() + c0, s.ldr, s.nr, c1 - c0, s.q.data() + q0, s.ldq, q1 - q0,
                       parts.data() + q0 * s.ldy + c0, s.ldy});
       }
     }
