@@ -13,6 +13,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/matmul.h"
+#include "kernels/query_lanes.h"
 #include "kernels/thread_pool.h"
 
 namespace {
@@ -61,7 +62,35 @@ void BM_matmul(benchmark::State& state, DType t, Shape s, std::int64_t rows) {
   state.SetLabel(std::string(kernels::isa_name(kernels::active_isa())));
 }
 
+// The query-lane kernels at attention's shapes: nq queries (heads) against nr cached rows of
+// n floats (DeepSeek-V2-Lite: 16 heads, rows of 576, values the first 512), one thread; GFLOP/s
+// counts a multiply-add as 2. dots = scores, sums = values; mla.cpp scores Lite's rows two at
+// a time (nq 32).
+void BM_lanes(benchmark::State& state, bool dots, std::int64_t nq) {
+  const std::int64_t nr = state.range(0), n = dots ? 576 : 512, ld = 576;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> rows(static_cast<std::size_t>(nr * ld)), q(static_cast<std::size_t>(std::max(n, nr) * nq));
+  std::vector<float> y(static_cast<std::size_t>(std::max(n, nr) * nq));
+  for (float& v : rows) v = dist(rng);
+  for (float& v : q) v = dist(rng);
+  for (auto _ : state) {
+    if (dots) lane_dots(rows.data(), ld, nr, n, q.data(), nq, nq, y.data(), nq);
+    else lane_sums(rows.data(), ld, nr, n, q.data(), nq, nq, y.data(), n);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(nr * n * nq),
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(kernels::isa_name(kernels::active_isa())));
+}
+
 void register_all() {
+  for (bool dots : {true, false})
+    for (std::int64_t nq : {16, 32, 128}) {
+      const std::string name = std::string("lanes/") + (dots ? "dots" : "sums") + "/nq:" + std::to_string(nq);
+      benchmark::RegisterBenchmark(name.c_str(), BM_lanes, dots, nq)
+          ->Arg(64)->Arg(1536)->ArgName("rows")->MinTime(0.3)->Unit(benchmark::kMicrosecond);
+    }
   const DType types[] = {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_0, DType::Q8_0, DType::Q4_K,
                          DType::Q5_K, DType::Q6_K, DType::F16, DType::BF16, DType::F32};
   for (DType t : types) {

@@ -74,6 +74,9 @@ static KernelSet make_set(Isa isa) {
   type(DType::Q8_0_R16, ActFormat::Q16_0, Fns::gemm_q8_0_r16);
   type(DType::Q4_0_R16, ActFormat::Q8_0, Fns::gemm_q4_0_r16);
   s.weighted_sum = Fns::weighted_sum;
+  s.lane_dots = Fns::lane_dots;
+  s.lane_softmax = Fns::lane_softmax;
+  s.lane_sums = Fns::lane_sums;
   s.stream_read = Fns::stream_read;
   return s;
 }
@@ -95,6 +98,9 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_q8_0_r16 = ns::gemm_q8_0_r16;        \
     static constexpr auto gemm_q4_0_r16 = ns::gemm_q4_0_r16;        \
     static constexpr auto weighted_sum = ns::weighted_sum;          \
+    static constexpr auto lane_dots = ns::lane_dots;                \
+    static constexpr auto lane_softmax = ns::lane_softmax;          \
+    static constexpr auto lane_sums = ns::lane_sums;                \
     static constexpr auto stream_read = ns::stream_read;            \
   };
 DSV2_ISA_FNS(scalar)

@@ -19,6 +19,9 @@
   void quantize_act_q8_k(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q16_0(const float* x, std::int64_t n, void* dst);       \
   void weighted_sum(const WeightedSumArgs&);                                 \
+  void lane_dots(const LaneDotsArgs&);                                      \
+  void lane_softmax(const LaneSoftmaxArgs&);                                \
+  void lane_sums(const LaneSumsArgs&);                                      \
   std::uint64_t stream_read(const void* data, std::size_t bytes);
 
 namespace dsv2::kernels {

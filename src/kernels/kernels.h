@@ -39,6 +39,46 @@ struct WeightedSumArgs {
   std::int64_t ldy, n;
 };
 using WeightedSumFn = void (*)(const WeightedSumArgs&);
+
+// Kernels over nq query vectors held one per SIMD lane (query_lanes*.cpp), for products with
+// rows of floats where each row meets every query (attention: the rows are cached keys/values,
+// the queries the heads). No output needs a horizontal sum: a row value is broadcast and meets
+// all queries at once. Each output is computed by fma in a fixed order (dots: two chains, over
+// even and odd d, then their sum; sums: one chain over the rows), so all ISAs give bit-identical
+// results whatever the split of rows, queries or columns between calls.
+// Dots: y[r * ldy + q] = sum over d < n of rows[r * ldr + d] * qt[d * ldq + q], for r < nr and
+// q < nq (qt holds the queries transposed: element d of every query is one contiguous run).
+struct LaneDotsArgs {
+  const float* rows;
+  std::int64_t ldr, nr, n;
+  const float* qt;
+  std::int64_t ldq, nq;
+  float* y;
+  std::int64_t ldy;
+};
+using LaneDotsFn = void (*)(const LaneDotsArgs&);
+// Softmax down each column: for q < nq, x[r * ldx + q] over r < nr becomes softmax(scale * x)
+// (max subtracted, float32, exp by lane_exp below).
+struct LaneSoftmaxArgs {
+  float* x;
+  std::int64_t ldx, nr, nq;
+  float scale;
+};
+using LaneSoftmaxFn = void (*)(const LaneSoftmaxArgs&);
+// The exp of LaneSoftmax at every level, as scalar code (within 2 ulp of exp for x <= 0; 0
+// below -87.5, where exp is subnormal).
+float lane_exp(float x);
+// Weighted sums: y[q * ldy + c] = sum over r < nr of p[r * ldp + q] * rows[r * ldr + c], for
+// q < nq and c < n (p holds one weight per row and query, in the layout LaneDots writes).
+struct LaneSumsArgs {
+  const float* rows;
+  std::int64_t ldr, nr, n;
+  const float* p;
+  std::int64_t ldp, nq;
+  float* y;
+  std::int64_t ldy;
+};
+using LaneSumsFn = void (*)(const LaneSumsArgs&);
 using QuantizeActFn = void (*)(const float* x, std::int64_t n, void* dst);
 
 struct TypeKernels {
@@ -51,6 +91,9 @@ struct KernelSet {
   QuantizeActFn quantize_act[static_cast<int>(ActFormat::Count)] = {};
   TypeKernels type[16] = {};  // by DType
   WeightedSumFn weighted_sum = nullptr;
+  LaneDotsFn lane_dots = nullptr;
+  LaneSoftmaxFn lane_softmax = nullptr;
+  LaneSumsFn lane_sums = nullptr;
   // Sum of `bytes` bytes read with the level's widest loads: a read-bandwidth probe.
   std::uint64_t (*stream_read)(const void* data, std::size_t bytes) = nullptr;
   const TypeKernels& of(DType t) const { return type[static_cast<int>(t)]; }

@@ -4,6 +4,7 @@
 
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
+#include "kernels/query_lanes.h"
 #include "kernels/thread_pool.h"
 #include "model/kv_cache.h"
 #include "util/error.h"
@@ -78,11 +79,19 @@ void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPoo
 }
 
 // Attention of rows [g0, g1) over their caches, in three parallel steps per group of rows:
-//  scores  S[t, h, j] = scale * [q_lat | q_pe]_t,h · cache_j   (one GEMM per row: the cached
-//          rows are the weight matrix, the row's nh queries the activations, so each cached
-//          row is read once for all heads, in the cache's own dtype);
+//  scores  S[t, h, j] = scale * [q_lat | q_pe]_t,h · cache_j;
 //  softmax over j <= pos_t;
 //  values  ctx[h, t, :] = Σ_j S[t, h, j] c_j (the latent part of the cached rows).
+// f32 caches use the query-lane kernels (kernels.h): queries transposed, one head per SIMD lane,
+// and S stored [j][h], so a cached value is broadcast to all heads and nothing needs a
+// horizontal sum. Rows of one sequence at consecutive positions are scored in units of up to
+// kUnitLanes / nh rows: each broadcast value then meets the queries of the whole unit (for
+// Lite's 16 heads, two rows fill AVX-512's two-vector tile). Other cache types use GEMMs in the
+// cache's own dtype: the cached rows are the weight matrix, the nh queries the activations, S
+// stored [h][j], units of one row. Either way every output is its own computation in a fixed
+// order, so a row's result never depends on the batch, the units or the thread split.
+constexpr std::int64_t kUnitLanes = 32;
+
 struct AttendGroup {
   const Dims& d;
   std::int64_t layer, g0, g1, cap, ws;
@@ -92,39 +101,92 @@ struct AttendGroup {
   std::uint8_t* xq;
   std::size_t xs;
   float scale;
+  bool lanes;  // f32 cache: the query-lane kernels
+  std::int64_t* units;    // first row of each unit of the group, then g1
+  std::int64_t* unit_of;  // per row of the group: its unit
 
   std::int64_t len(std::int64_t t) const { return rows[t].pos + 1; }
   const Tensor& cache(std::int64_t t) const { return views[t]; }
-  float* scores(std::int64_t t) const { return S + (t - g0) * d.nh * cap; }
+  const float* cache_f32(std::int64_t t, std::int64_t j, std::int64_t c) const {
+    return static_cast<const float*>(views[t].data) + j * ws + c;
+  }
+  std::int64_t first(std::int64_t t) const { return units[unit_of[t - g0]]; }
+  // Queries of t's unit side by side (lanes): unit size * nh lanes.
+  std::int64_t lanes_of(std::int64_t t) const { return (units[unit_of[t - g0] + 1] - first(t)) * d.nh; }
+  // A unit's block of scores / queries is that of its first row (each row has room for nh * cap
+  // scores and nh * ws query values), its rows' columns side by side.
+  float* scores(std::int64_t t) const { return S + (first(t) - g0) * d.nh * cap + (t - first(t)) * d.nh; }
+  float* query(std::int64_t t) const { return qf + (first(t) - g0) * d.nh * ws + (t - first(t)) * d.nh; }
   std::uint8_t* queries(std::int64_t t) const { return xq + xs * static_cast<std::size_t>((t - g0) * d.nh); }
 
+  // Splits the group into units: a row joins the previous one's unit when it is the next
+  // position of the same sequence and the unit has room.
+  std::int64_t make_units() {
+    const std::int64_t per_unit = lanes ? std::max<std::int64_t>(1, kUnitLanes / d.nh) : 1;
+    std::int64_t n = 0;
+    for (std::int64_t t = g0; t < g1; ++t) {
+      const bool joins = t > g0 && rows[t].cache == rows[t - 1].cache && rows[t].pos == rows[t - 1].pos + 1 &&
+                         t - units[n - 1] < per_unit;
+      if (!joins) units[n++] = t;
+      unit_of[t - g0] = n - 1;
+    }
+    units[n] = g1;
+    return n;
+  }
+  // Head h's [q_lat | q_pe | zero padding]: lanes, element i at query(t)[i * lanes_of(t) + h]
+  // (f32 rows have no padding), written element by element across the heads so the stores are
+  // contiguous; otherwise row h of query(t), quantized for the cache's GEMM.
   void make_queries(const MlaScratch& s, std::int64_t t, DType type) const {
-    float* q = qf + (t - g0) * d.nh * ws;
+    float* q = query(t);
+    const float* ql = s.q_lat.data() + t * d.r;                // head h: + h * T * r
+    const float* qpe = s.q.data() + t * d.nh * d.dq + d.dn;    // head h: + h * dq
+    if (lanes) {
+      const std::int64_t step = lanes_of(t);
+      for (std::int64_t i = 0; i < d.r; ++i)
+        for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = ql[h * d.T * d.r + i];
+      for (std::int64_t i = 0; i < d.dr; ++i)
+        for (std::int64_t h = 0; h < d.nh; ++h) q[(d.r + i) * step + h] = qpe[h * d.dq + i];
+      return;
+    }
     std::fill(q, q + d.nh * ws, 0.0f);
     for (std::int64_t h = 0; h < d.nh; ++h) {
-      const float* ql = s.q_lat.data() + (h * d.T + t) * d.r;
-      const float* qpe = s.q.data() + (t * d.nh + h) * d.dq + d.dn;
-      std::copy(ql, ql + d.r, q + h * ws);
-      std::copy(qpe, qpe + d.dr, q + h * ws + d.r);
+      std::copy(ql + h * d.T * d.r, ql + h * d.T * d.r + d.r, q + h * ws);
+      std::copy(qpe + h * d.dq, qpe + h * d.dq + d.dr, q + h * ws + d.r);
     }
     quantize_acts(type, q, d.nh, ws, queries(t));
   }
-  void score(std::int64_t t, std::int64_t j0, std::int64_t j1) const {
-    matmul_part(cache(t), queries(t), d.nh, j0, std::min(j1, len(t)), scores(t), cap);
+  // Scores of unit u's rows for cached rows [j0, j1) (up to its last row's position).
+  void score(std::int64_t u, std::int64_t j0, std::int64_t j1) const {
+    const std::int64_t t = units[u];
+    j1 = std::min(j1, len(units[u + 1] - 1));
+    if (j0 >= j1) return;
+    const std::int64_t nq = lanes_of(t);
+    if (lanes) lane_dots(cache_f32(t, j0, 0), ws, j1 - j0, ws, query(t), nq, nq, scores(t) + j0 * nq, nq);
+    else matmul_part(cache(t), queries(t), d.nh, j0, j1, scores(t), cap);
   }
+  // Head h's softmax (lanes: all heads at once, h == 0).
   void normalise(std::int64_t t, std::int64_t h) const {
+    if (lanes) return lane_softmax(scores(t), lanes_of(t), len(t), d.nh, scale);
     float* p = scores(t) + h * cap;
     for (std::int64_t j = 0; j < len(t); ++j) p[j] *= scale;
     softmax(p, len(t));
   }
+  // ctx columns [c0, c1) (lanes: written; otherwise added to the zeroed ctx).
   void sum_values(std::int64_t t, std::int64_t c0, std::int64_t c1) const {
-    accumulate_rows(cache(t), scores(t), cap, d.nh, c0, std::min(c1, d.r), ctx + t * d.r + c0, d.T * d.r);
+    c1 = std::min(c1, d.r);
+    if (lanes) {
+      lane_sums(cache_f32(t, 0, c0), ws, len(t), c1 - c0, scores(t), lanes_of(t), d.nh, ctx + t * d.r + c0, d.T * d.r);
+    } else {
+      accumulate_rows(cache(t), scores(t), cap, d.nh, c0, c1, ctx + t * d.r + c0, d.T * d.r);
+    }
   }
 };
 
 void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows,
             MlaScratch& s, ThreadPool& pool) {
-  constexpr std::int64_t kJ = 64, kC = 64;  // cached rows / value columns per work item
+  // Cached rows / value columns per work item; 96 rows are whole register tiles of every scores
+  // kernel (6 and 3 rows in query_lanes_avx512 / _avx2.cpp, 4 in the float GEMMs).
+  constexpr std::int64_t kJ = 96, kC = 64;
   const KvCache& first = *rows[0].cache;
   std::int64_t cap = 0;  // by capacity, not position: decode must not regrow buffers every step
   for (const BatchRow& r : rows) {
@@ -132,34 +194,34 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
     cap = std::max(cap, r.cache->capacity());
   }
   const DType type = first.type();
+  const bool lanes = type == DType::F32;
   const std::int64_t ws = first.stored_width();
   const std::int64_t G = std::clamp<std::int64_t>((std::int64_t{4} << 20) / (d.nh * cap), 1, d.T);
-  const std::size_t xs = act_row_bytes(type, ws);
+  const std::size_t xs = lanes ? 0 : act_row_bytes(type, ws);
   if (s.cache_views.size() < rows.size()) s.cache_views.resize(rows.size());
   for (std::size_t t = 0; t < rows.size(); ++t) rows[t].cache->view(layer, rows[t].pos + 1, s.cache_views[t]);
   float* ctx = grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r));
-  std::fill(ctx, ctx + d.nh * d.T * d.r, 0.0f);
+  if (!lanes) std::fill(ctx, ctx + d.nh * d.T * d.r, 0.0f);
   AttendGroup g{d, layer, 0, 0, cap, ws, rows, s.cache_views.data(),
                 grow(s.scores, static_cast<std::size_t>(G * d.nh * cap)),
                 grow(s.q_full, static_cast<std::size_t>(G * d.nh * ws)), ctx,
-                grow(s.head_xq, xs * static_cast<std::size_t>(G * d.nh) + 64), xs, scale};
+                grow(s.head_xq, xs * static_cast<std::size_t>(G * d.nh) + 64), xs, scale, lanes,
+                grow(s.units, static_cast<std::size_t>(G + 1)), grow(s.unit_of, static_cast<std::size_t>(G))};
+  const std::int64_t softmaxes = lanes ? 1 : d.nh;  // per row
   for (g.g0 = 0; g.g0 < d.T; g.g0 += G) {
     g.g1 = std::min(d.T, g.g0 + G);
-    const std::int64_t n = g.g1 - g.g0;
+    const std::int64_t n = g.g1 - g.g0, nu = g.make_units();
     std::int64_t max_len = 0;
     for (std::int64_t t = g.g0; t < g.g1; ++t) max_len = std::max(max_len, g.len(t));
     const std::int64_t nj = (max_len + kJ - 1) / kJ, nc = (d.r + kC - 1) / kC;
     pool.parallel_for(n, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.make_queries(s, g.g0 + i, type);
     });
-    pool.parallel_for(n * nj, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) {
-        const std::int64_t t = g.g0 + i / nj, j0 = i % nj * kJ;
-        if (j0 < g.len(t)) g.score(t, j0, j0 + kJ);
-      }
+    pool.parallel_for(nu * nj, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) g.score(i / nj, i % nj * kJ, i % nj * kJ + kJ);
     });
-    pool.parallel_for(n * d.nh, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) g.normalise(g.g0 + i / d.nh, i % d.nh);
+    pool.parallel_for(n * softmaxes, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) g.normalise(g.g0 + i / softmaxes, i % softmaxes);
     });
     pool.parallel_for(n * nc, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.sum_values(g.g0 + i / nc, i % nc * kC, i % nc * kC + kC);

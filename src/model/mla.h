@@ -16,8 +16,9 @@ class ThreadPool;
 
 struct MlaScratch {
   std::vector<float> q, q_a, kv_a, kv_row, cos, sin, q_nope_h, q_lat, q_full, ctx, o_h, o, scores;
-  std::vector<std::uint8_t> head_xq;
-  std::vector<Tensor> cache_views;    // per batch row: its cache as a matrix (attention)  // per head: its activations in the weight's input format
+  std::vector<std::uint8_t> head_xq;  // per head: its activations in the weight's input format
+  std::vector<Tensor> cache_views;    // per batch row: its cache as a matrix (attention)
+  std::vector<std::int64_t> units, unit_of;  // attention: rows scored together (mla.cpp)
 };
 
 // out[T, H] = attention over xn[T, H] (already normed) for `rows`; appends each row's latent and

@@ -40,14 +40,18 @@ TEST(KvCacheQuality, Q8_0CacheKeepsTheGreedyContinuation) {
 
 class KvCacheBatchInvariance : public ::testing::TestWithParam<std::string> {};
 
-// A row's quantized cache entry depends only on that row, so how the prompt is chunked must not
-// change a single bit of the logits.
-TEST_P(KvCacheBatchInvariance, Q8_0CacheLogitsDoNotDependOnChunking) {
-  const test::Golden g = test::load_golden(GetParam());
-  const std::vector<float> whole = logits_with_cache(g, DType::Q8_0, 0);
-  EXPECT_EQ(whole, logits_with_cache(g, DType::Q8_0, 7)) << "chunks of 7";
-  EXPECT_EQ(whole, logits_with_cache(g, DType::Q8_0, 1)) << "token by token";
+// A row's cache entry and each of its attention outputs depend only on that row (f32: the
+// query-lane kernels score consecutive rows together, in units that change with the chunking),
+// so how the prompt is chunked must not change a single bit of the logits.
+void expect_chunking_invariant(const std::string& golden, DType kv_type) {
+  const test::Golden g = test::load_golden(golden);
+  const std::vector<float> whole = logits_with_cache(g, kv_type, 0);
+  EXPECT_EQ(whole, logits_with_cache(g, kv_type, 7)) << dtype_name(kv_type) << " chunks of 7";
+  EXPECT_EQ(whole, logits_with_cache(g, kv_type, 1)) << dtype_name(kv_type) << " token by token";
 }
+
+TEST_P(KvCacheBatchInvariance, Q8_0CacheLogitsDoNotDependOnChunking) { expect_chunking_invariant(GetParam(), DType::Q8_0); }
+TEST_P(KvCacheBatchInvariance, F32CacheLogitsDoNotDependOnChunking) { expect_chunking_invariant(GetParam(), DType::F32); }
 
 INSTANTIATE_TEST_SUITE_P(Goldens, KvCacheBatchInvariance, ::testing::Values("lite-tiny", "v2-tiny"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return test::param_name(p.param); });
