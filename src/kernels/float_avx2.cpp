@@ -35,22 +35,31 @@ struct FloatKernel {
   template <int W, int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     __m256 acc[W][X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm256_setzero_ps();
     const std::uint8_t* w[W];
     const std::uint8_t* x[X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r) w[r] = a.w + (i0 + r) * a.w_stride;
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = a.x + (j0 + c) * a.x_stride;
     std::int64_t i = 0;
     for (; i + 8 <= a.n; i += 8) {
       __m256 xv[X];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) xv[c] = XL::load(x[c], i);
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         const __m256 wv = WL::load(w[r], i);
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);
       }
     }
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r) {
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         float s = hsum(acc[r][c]);
         for (std::int64_t t = i; t < a.n; ++t) s += WL::scalar(w[r], t) * XL::scalar(x[c], t);

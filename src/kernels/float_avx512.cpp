@@ -39,19 +39,26 @@ struct FloatKernel {
   template <int W, int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     __m512 acc[W][X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm512_setzero_ps();
     for (std::int64_t i = 0; i < a.n; i += 16) {
       const __mmask16 m = a.n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (a.n - i)) - 1);
       __m512 x[X];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c)
         x[c] = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(a.x + (j0 + c) * a.x_stride) + i);
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         const __m512 w = WT::load(a.w + (i0 + r) * a.w_stride, i, m);
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) acc[r][c] = _mm512_fmadd_ps(w, x[c], acc[r][c]);
       }
     }
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
   }
 };

@@ -28,13 +28,16 @@ inline __m256i broadcast32(const void* p) {
 template <int X>
 void scale_add(const std::uint16_t* d, const float* xd, const __m256i* s, __m256* acc) {
   const __m256 wd = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
+  DSV2_UNROLL
   for (int c = 0; c < X; ++c)
     acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[c]), _mm256_mul_ps(wd, _mm256_set1_ps(xd[c])), acc[c]);
 }
 
 template <int X>
 void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, __m256 (*acc)[X]) {
+  DSV2_UNROLL
   for (int h = 0; h < 2; ++h)
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * kHalf, acc[h][c]);
 }
 
@@ -46,20 +49,26 @@ struct Q4_0x16 {
     const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
     ActQ8_0Row x[X];
     __m256 acc[2][X];
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n);
     for (auto& row : acc)
       for (auto& v : row) v = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (std::int64_t b = 0; b < nb; ++b) {
       float xd[X];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
+      DSV2_UNROLL
       for (int h = 0; h < 2; ++h) {
         // |nibble * x| pairs <= 2 * 15 * 127, eight of them <= 30480: the int16 sums cannot overflow.
         __m256i s16[X];
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) s16[c] = _mm256_setzero_si256();
+        DSV2_UNROLL
         for (int k = 0; k < 4; ++k) {
           const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[k][h * kHalf]));
           const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+          DSV2_UNROLL
           for (int c = 0; c < X; ++c) {
             const std::int8_t* q = x[c].qs + b * kQK;
             s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(lo, broadcast32(q + 4 * k)));
@@ -67,6 +76,7 @@ struct Q4_0x16 {
           }
         }
         __m256i s[X];
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c)
           s[c] = _mm256_add_epi32(_mm256_madd_epi16(s16[c], ones), _mm256_set1_epi32(-8 * x[c].sum[b]));
         scale_add<X>(w[b].d + h * kHalf, xd, s, acc[h]);
@@ -84,17 +94,23 @@ struct Q8_0x16 {
     const auto* w = reinterpret_cast<const BlockQ8_0x16*>(a.w + i0 * a.w_stride);
     ActQ16_0Row x[X];
     __m256 acc[2][X];
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n);
     for (auto& row : acc)
       for (auto& v : row) v = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
       float xd[X];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
+      DSV2_UNROLL
       for (int h = 0; h < 2; ++h) {
         __m256i s[X];
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) s[c] = _mm256_setzero_si256();
+        DSV2_UNROLL
         for (int p = 0; p < kQK / 2; ++p) {
           const __m256i wq = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs[p][h * kHalf])));
+          DSV2_UNROLL
           for (int c = 0; c < X; ++c)
             s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(wq, broadcast32(x[c].qs + b * kQK + 2 * p)));
         }

@@ -23,6 +23,7 @@ inline __m512i broadcast32(const void* p) {
 
 template <int X>
 void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, const __m512* acc) {
+  DSV2_UNROLL
   for (int c = 0; c < X; ++c) _mm512_storeu_ps(a.y + (j0 + c) * a.ldy + i0, acc[c]);
 }
 
@@ -49,17 +50,21 @@ struct Q4_0x16 {
     const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
     ActQ8_0Row x[X];
     __m512 acc[X];
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (std::int64_t b = 0; b < nb; ++b) {
       __m512i s[X][C];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         s[c][0] = _mm512_set1_epi32(-8 * x[c].sum[b]);  // the "- 8" of every weight
         for (int k = 1; k < C; ++k) s[c][k] = _mm512_setzero_si512();
       }
+      DSV2_UNROLL
       for (int k = 0; k < 4; ++k) {
         const __m512i v = _mm512_loadu_si512(w[b].qs[k]);
         const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
           const std::int8_t* q = x[c].qs + b * kQK;
           s[c][0] = _mm512_dpbusd_epi32(s[c][0], lo, broadcast32(q + 4 * k));
@@ -67,6 +72,7 @@ struct Q4_0x16 {
         }
       }
       const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].d)));
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c)
         acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_chains<X, C>(s, c)), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
     }
@@ -82,19 +88,25 @@ struct Q8_0x16 {
     const auto* w = reinterpret_cast<const BlockQ8_0x16*>(a.w + i0 * a.w_stride);
     ActQ16_0Row x[X];
     __m512 acc[X];
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     constexpr int C = kChains<X, 4>;
     for (std::int64_t b = 0; b < nb; ++b) {
       __m512i s[X][C];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c)
+        DSV2_UNROLL
         for (int k = 0; k < C; ++k) s[c][k] = _mm512_setzero_si512();
+      DSV2_UNROLL
       for (int p = 0; p < kQK / 2; ++p) {
         // values 2p, 2p + 1 of the 16 rows, sign-extended to int16 pairs
         const __m512i wq = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[p])));
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c)
           s[c][p % C] = _mm512_dpwssd_epi32(s[c][p % C], wq, broadcast32(x[c].qs + b * kQK + 2 * p));
       }
       const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].d)));
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c)
         acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_chains<X, C>(s, c)), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
     }

@@ -33,14 +33,19 @@ struct K4Kernel {
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const Block* w[W];
     const BlockQ8K* x[X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const Block*>(a.w + (i0 + r) * a.w_stride);
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = reinterpret_cast<const BlockQ8K*>(a.x + (j0 + c) * a.x_stride);
     __m256 acc[W][X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < a.n / kQKK; ++b) {
       std::uint8_t sc[W][8], m[W][8];
       __m256i mins[W];
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         std::uint64_t s8, m8;
         unpack_scales_k4_u64(w[r][b].scales, &s8, &m8);
@@ -50,22 +55,29 @@ struct K4Kernel {
         mins[r] = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
       }
       __m256i isum[W][X];
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r)
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) isum[r][c] = _mm256_setzero_si256();
       for (int j = 0; j < 8; ++j) {
         __m256i q[W], s[W];
+        DSV2_UNROLL
         for (int r = 0; r < W; ++r) {
           q[r] = values(w[r][b], j);
           s[r] = _mm256_set1_epi16(sc[r][j]);
         }
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
           const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c][b].qs + 32 * j));
+          DSV2_UNROLL
           for (int r = 0; r < W; ++r)
             isum[r][c] = _mm256_add_epi32(isum[r][c], _mm256_madd_epi16(_mm256_maddubs_epi16(q[r], xv), s[r]));
         }
       }
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c][b].bsums));
+        DSV2_UNROLL
         for (int r = 0; r < W; ++r) {
           const float dx = x[c][b].d;
           const __m256i msum = _mm256_madd_epi16(bsums, mins[r]);
@@ -74,7 +86,9 @@ struct K4Kernel {
         }
       }
     }
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = hsum(acc[r][c]);
   }
 };

@@ -35,13 +35,18 @@ struct K4Kernel {
     const std::int64_t nb = a.n / kQKK;
     const Block* w[W];
     const BlockQ8K* x[X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const Block*>(a.w + (i0 + r) * a.w_stride);
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = reinterpret_cast<const BlockQ8K*>(a.x + (j0 + c) * a.x_stride);
     __m512 acc[W][X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
       __m512i sc[W], mins[W];
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         std::uint64_t s8, m8;
         unpack_scales_k4_u64(w[r][b].scales, &s8, &m8);
@@ -52,25 +57,33 @@ struct K4Kernel {
             _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16)));
       }
       __m512i isum[W][X];
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r)
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) isum[r][c] = _mm512_setzero_si512();
+      DSV2_UNROLL
       for (int k = 0; k < 4; ++k) {
         // int16 lanes 0-15 take sub-block 2k's scale, 16-31 sub-block 2k+1's
         const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(2 * k)),
                                                _mm256_set1_epi16(static_cast<short>(2 * k + 1)), 1);
         __m512i q[W], s[W];
+        DSV2_UNROLL
         for (int r = 0; r < W; ++r) {
           q[r] = values(w[r][b], k);
           s[r] = _mm512_permutexvar_epi16(idx, sc[r]);
         }
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
           const __m512i xv = _mm512_loadu_si512(x[c][b].qs + 64 * k);
+          DSV2_UNROLL
           for (int r = 0; r < W; ++r)
             isum[r][c] = _mm512_dpwssd_epi32(isum[r][c], _mm512_maddubs_epi16(q[r], xv), s[r]);
         }
       }
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         const __m512i bsums = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c][b].bsums)));
+        DSV2_UNROLL
         for (int r = 0; r < W; ++r) {
           const float dx = x[c][b].d;
           const __m512i msum = _mm512_madd_epi16(bsums, mins[r]);
@@ -79,7 +92,9 @@ struct K4Kernel {
         }
       }
     }
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
   }
 };

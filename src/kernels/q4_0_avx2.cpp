@@ -16,29 +16,38 @@ struct Q4_0Kernel {
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const BlockQ4_0* w[W];
     ActQ8_0Row x[X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const BlockQ4_0*>(a.w + (i0 + r) * a.w_stride);
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n);
     __m256 acc[W][X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm256_setzero_ps();
     const __m128i m4 = _mm_set1_epi8(0x0F);
     for (std::int64_t b = 0; b < a.n / kQK; ++b) {
       __m256i xq[X], seed[X];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].qs + b * kQK));
         seed[c] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(-8 * x[c].sum[b]));
       }
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].qs));
         const __m256i wq = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
         const float wd = f16(w[r][b].d);
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
           const __m256i s = _mm256_add_epi32(dot_u8i8(wq, xq[c]), seed[c]);
           acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(wd * x[c].d[b]), acc[r][c]);
         }
       }
     }
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = hsum(acc[r][c]);
   }
 };

@@ -29,16 +29,21 @@ struct Q4_0Kernel {
     const std::int64_t nb = a.n / kQK;
     const BlockQ4_0* w[W];
     ActQ8_0Row x[X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const BlockQ4_0*>(a.w + (i0 + r) * a.w_stride);
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n);
     __m512 acc[W][X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm512_setzero_ps();
     const __m512i lane0_of_halves = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     for (std::int64_t b = 0; b < nb; b += 2) {
       const bool pair = b + 1 < nb;
       __m512i xq[X], seed[X];
       __m512 xd[X];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         xq[c] = pair ? _mm512_loadu_si512(x[c].qs + b * kQK)
                      : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].qs + b * kQK)));
@@ -47,6 +52,7 @@ struct Q4_0Kernel {
         // -8 * sum in lanes 0 and 8, zero elsewhere
         seed[c] = _mm512_maskz_permutexvar_epi32(0x0101, lane0_of_halves, _mm512_slli_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), sums), 3));
       }
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
         // fetch the rows two tiles ahead while this tile computes.
@@ -55,13 +61,16 @@ struct Q4_0Kernel {
         const BlockQ4_0& hi = pair ? w[r][b + 1] : w[r][b];
         const __m512i wq = unpack_pair(lo, hi);
         const __m512 wd = splat2_f16(lo.d, hi.d);
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
           const __m512i s = _mm512_dpbusd_epi32(seed[c], wq, xq[c]);
           acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(wd, xd[c]), acc[r][c]);
         }
       }
     }
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
   }
 };

@@ -32,43 +32,58 @@ struct Q6KKernel {
     const std::int64_t nb = a.n / kQKK;
     const BlockQ6K* w[W];
     const BlockQ8K* x[X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const BlockQ6K*>(a.w + (i0 + r) * a.w_stride);
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = reinterpret_cast<const BlockQ8K*>(a.x + (j0 + c) * a.x_stride);
     __m512 acc[W][X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm512_setzero_ps();
     // int16 lane l of a 64-value group covers values 2l and 2l + 1: sub-block l / 8 of the group.
     const __m512i kScaleIdx = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1,
                                                1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     for (std::int64_t b = 0; b < nb; ++b) {
       __m512i sc[W];
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r)
         sc[r] = _mm512_cvtepi8_epi16(_mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].scales))));
       __m512i isum[W][X];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         // -32 * sum_k scale_k * bsum_k, the offset of all 256 values
         const __m512i bsums = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c][b].bsums)));
+        DSV2_UNROLL
         for (int r = 0; r < W; ++r)
           isum[r][c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_madd_epi16(bsums, sc[r]), 5));
       }
+      DSV2_UNROLL
       for (int k = 0; k < 4; ++k) {
         const __m512i idx = _mm512_add_epi16(kScaleIdx, _mm512_set1_epi16(static_cast<short>(4 * k)));
         __m512i q[W], s[W];
+        DSV2_UNROLL
         for (int r = 0; r < W; ++r) {
           q[r] = values(w[r][b], k);
           s[r] = _mm512_permutexvar_epi16(idx, sc[r]);
         }
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
           const __m512i xv = _mm512_loadu_si512(x[c][b].qs + 64 * k);
+          DSV2_UNROLL
           for (int r = 0; r < W; ++r)
             isum[r][c] = _mm512_dpwssd_epi32(isum[r][c], _mm512_maddubs_epi16(q[r], xv), s[r]);
         }
       }
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c)
+        DSV2_UNROLL
         for (int r = 0; r < W; ++r)
           acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][c]), _mm512_set1_ps(x[c][b].d * f16(w[r][b].d)), acc[r][c]);
     }
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
   }
 };

@@ -27,16 +27,21 @@ struct Q8_0Kernel {
     const std::int64_t nb = a.n / kQK;
     const BlockQ8_0* w[W];
     ActQ16_0Row x[X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const BlockQ8_0*>(a.w + (i0 + r) * a.w_stride);
+    DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n);
     __m512 acc[W][X];
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; b += 2) {
       // An odd last block pairs with itself; a zero activation scale for the copy cancels it.
       const std::int64_t b1 = b + 1 < nb ? b + 1 : b;
       __m512i xlo[X], xhi[X];
       __m512 xd[X];
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         const std::int16_t* p = x[c].qs + b * kQK;
         const std::int16_t* q = x[c].qs + b1 * kQK;
@@ -44,6 +49,7 @@ struct Q8_0Kernel {
         xhi[c] = load2x256(p + 16, q + 16);
         xd[c] = splat2(x[c].d[b], b1 != b ? x[c].d[b1] : 0.0f);
       }
+      DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
         // fetch the rows two tiles ahead while this tile computes.
@@ -53,13 +59,16 @@ struct Q8_0Kernel {
         const __m512i wlo = widen_2x16(lo.qs, hi.qs);
         const __m512i whi = widen_2x16(lo.qs + 16, hi.qs + 16);
         const __m512 wd = splat2_f16(lo.d, hi.d);
+        DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
           const __m512i s = _mm512_dpwssd_epi32(_mm512_madd_epi16(wlo, xlo[c]), whi, xhi[c]);
           acc[r][c] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s), xd[c]), wd, acc[r][c]);
         }
       }
     }
+    DSV2_UNROLL
     for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
       for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
   }
 };

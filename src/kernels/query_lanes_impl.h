@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "kernels/kernels.h"
+#include "kernels/tile.h"
 
 namespace dsv2::kernels {
 
@@ -36,10 +37,6 @@ constexpr float kLn2Lo = -2.12194442e-4f;
 constexpr float kExpMin = -87.5f;  // n >= -126 above it, so 2^n is a normal float
 constexpr float kC[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
 }  // namespace lane_exp_consts
-
-// Before every loop over a tile's registers: GCC keeps an accumulator array in registers only if
-// all loops that index it are unrolled; otherwise it stores the whole array every iteration.
-#define DSV2_UNROLL _Pragma("GCC unroll 32")
 
 // Vector v of a tile with V vectors: full, or the lanes of `tail` (zero-filled) for the last.
 template <class S, int V>

@@ -9,6 +9,10 @@
 
 #include "kernels/kernels.h"
 
+// Before every loop over a tile's registers: GCC keeps an accumulator array in registers only if
+// all loops that index it are unrolled; otherwise it stores the whole array every iteration.
+#define DSV2_UNROLL _Pragma("GCC unroll 32")
+
 namespace dsv2::kernels {
 
 template <class K, int W, int X>
