@@ -97,7 +97,7 @@ std::size_t interleave_matrices(ModelWeights& w) {
 }
 
 DType uk_t_copy_type(DType source, std::int64_t dn) {
-  if (source == DType::BF16 || source == DType::Q8_0) return DType::BF16;
+  if (source == DType::BF16) return DType::BF16;
   if (dtype_is_quantized(source) && dn % dtype_info(DType::Q8_0).block_size == 0) return DType::Q8_0;
   return DType::F32;
 }

@@ -54,6 +54,13 @@ TEST(GgufFidelity, TinyCoderQuantizedAgreesWithF32) {
       EXPECT_LE(f.mean_kl, 2e-2);
     }
   }
+  // The legacy layout (one attn_kv_b) makes the model transpose W_UK into a q8_0 copy: a q8_0
+  // file's W_UK is then rounded twice, and must still meet the bar.
+  convert_to_gguf({g.model_dir, d.file("legacy.gguf"), DType::Q8_0, GgufLayout::Legacy, false});
+  const test::Fidelity legacy = test::compare_logits(ref, logits_of(d.file("legacy.gguf"), g.input_ids), g.vocab);
+  std::printf("| q8_0, legacy layout | %.1f%% | %.2e | |\n", 100 * legacy.top1, legacy.mean_kl);
+  EXPECT_GE(legacy.top1, 0.99);
+  EXPECT_LE(legacy.mean_kl, 1e-3);
 }
 
 TEST(GgufTensorType, NormsAndRouterStayF32AndShortRowsFallBack) {
