@@ -20,6 +20,8 @@ for r in runs:
     if r.get("run_type") != "iteration":
         continue
     m = re.match(r"matmul/(\w+)/(\d+x\d+)/rows:(\d+)/threads:(\d+)", r["name"])
+    if not m:  # the attention lane kernels have their own table (BENCH_FILTER=lanes)
+        continue
     t, shape, rows, threads = m.group(1), m.group(2), int(m.group(3)), int(m.group(4))
     isa = r.get("label", isa)
     val = r["GB/s"] / 1e9 if rows == 1 else r["GFLOP/s"] / 1e9

@@ -55,6 +55,7 @@ struct Q4_0x16 {
       for (auto& v : row) v = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (std::int64_t b = 0; b < nb; ++b) {
+      prefetch_ahead(w + b);
       float xd[X];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
@@ -99,6 +100,7 @@ struct Q8_0x16 {
     for (auto& row : acc)
       for (auto& v : row) v = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
+      prefetch_ahead(w + b);
       float xd[X];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];

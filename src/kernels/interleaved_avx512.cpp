@@ -54,6 +54,7 @@ struct Q4_0x16 {
     for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (std::int64_t b = 0; b < nb; ++b) {
+      prefetch_ahead(w + b);
       __m512i s[X][C];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
@@ -92,6 +93,7 @@ struct Q8_0x16 {
     for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     constexpr int C = kChains<X, 4>;
     for (std::int64_t b = 0; b < nb; ++b) {
+      prefetch_ahead(w + b);
       __m512i s[X][C];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c)

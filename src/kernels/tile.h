@@ -4,6 +4,7 @@
 // anonymous namespace so each instantiation is private to its translation unit.
 #pragma once
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -55,6 +56,20 @@ void gemm_row_groups(const GemmArgs& a) {
   for (std::int64_t i = 0; i < a.nw; i += kRowGroup)
     for (std::int64_t j = 0; j < a.nx; j += K::kX)
       table[static_cast<std::size_t>((a.nx - j < K::kX ? a.nx - j : K::kX) - 1)](a, i, j);
+}
+
+// Interleaved micro-kernels prefetch this far ahead of the block they read. A group's blocks are
+// one contiguous stream, but with ~8 integer dot instructions per 288-byte Q4_0 block the
+// out-of-order window holds too few loads to keep memory busy. Measured on Lite Q4_0 decode
+// (2 threads, AVX-512, Sapphire Rapids): 72% -> 81% of the read-bandwidth roofline, Q8_0 82% ->
+// 86%, pp64 +9%; any distance from 512 to 2048 bytes did about as well.
+constexpr std::size_t kPrefetchBytes = 1024;
+
+template <class Block>
+inline void prefetch_ahead(const Block* blk) {
+  const char* p = reinterpret_cast<const char*>(blk) + kPrefetchBytes;
+  DSV2_UNROLL
+  for (std::size_t l = 0; l < sizeof(Block); l += 64) __builtin_prefetch(p + l, 0, 3);
 }
 
 // Reference driver: one dot product per (weight row, activation row) pair.
