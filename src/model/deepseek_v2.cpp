@@ -17,7 +17,7 @@ DeepseekV2::DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DT
   // Loaded (not mapped) weights are ours to rewrite: into the kernels' interleaved layout.
   if (ck_->weights_private()) {
     ck_->set_weights_writable(true);
-    interleave_matrices(w_);
+    interleave_matrices(w_, pool_);
     ck_->set_weights_writable(false);
   }
 }

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "kernels/matmul.h"
+#include "kernels/thread_pool.h"
 #include "util/error.h"
 
 namespace dsv2 {
@@ -71,13 +72,13 @@ MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p)
 
 }  // namespace
 
-std::size_t interleave_matrices(ModelWeights& w) {
-  std::size_t bytes = 0;
+std::size_t interleave_matrices(ModelWeights& w, ThreadPool& pool) {
+  std::vector<Tensor*> all;
   std::set<const void*> seen;  // a matrix viewed twice must not be rewritten twice
   auto one = [&](Tensor& t) {
     if (t.data == nullptr || t.data == w.embed.data) return;  // absent, or lm_head tied to the embedding
     check(seen.insert(t.data).second, "interleave_matrices: two weight views share their bytes");
-    if (interleave_in_place(t)) bytes += t.nbytes();
+    all.push_back(&t);
   };
   auto mlp = [&](MlpWeights& m) { one(m.gate), one(m.up), one(m.down); };
   one(w.lm_head);
@@ -93,6 +94,14 @@ std::size_t interleave_matrices(ModelWeights& w) {
     for (MlpWeights& e : l.moe.experts) mlp(e);
     if (l.moe.has_shared) mlp(l.moe.shared);
   }
+  // Matrices are independent: all cores rewrite them (~1.5 s on one core for Lite Q4_0).
+  std::vector<char> rewritten(all.size(), 0);
+  pool.parallel_for(static_cast<std::int64_t>(all.size()), [&](std::int64_t b, std::int64_t e, int) {
+    for (std::int64_t i = b; i < e; ++i) rewritten[static_cast<std::size_t>(i)] = interleave_in_place(*all[static_cast<std::size_t>(i)]);
+  });
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (rewritten[i]) bytes += all[i]->nbytes();
   return bytes;
 }
 

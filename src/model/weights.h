@@ -10,6 +10,8 @@
 
 namespace dsv2 {
 
+class ThreadPool;
+
 struct MlpWeights {
   Tensor gate, up, down;  // [I, H], [I, H], [H, I]
 };
@@ -58,7 +60,7 @@ ModelWeights bind_weights(const Checkpoint& ck);
 // the kernels' row-interleaved layout where its dtype has one (Q4_0, Q8_0: see
 // interleave_in_place), in place. Only for weights in private, writable memory
 // (Checkpoint::weights_private). Returns the bytes rewritten.
-std::size_t interleave_matrices(ModelWeights& w);
+std::size_t interleave_matrices(ModelWeights& w, ThreadPool& pool);
 
 // The dtype of the transposed W_UK copy made from a kv_b_proj of dtype `source` (rows of dn
 // values): as precise as the source, but no wider than it needs to be, since decoding reads it
