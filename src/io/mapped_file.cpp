@@ -42,11 +42,13 @@ void* load_into_anonymous_memory(const std::string& path, int fd, std::size_t si
   void* p = ::mmap(nullptr, *mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw Error(path + ": cannot allocate " + std::to_string(size) + " bytes to load it: " + std::strerror(errno));
   ::madvise(p, *mapped, MADV_HUGEPAGE);  // advice only: without THP support it is ignored
-  const std::size_t n_threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
-  // Slices of whole huge pages, so no page is touched by two threads.
-  const std::size_t slice = (*mapped / kHugePage + n_threads - 1) / n_threads * kHugePage;
+  // Slices of whole huge pages, so no page is touched by two threads; no more threads than pages.
+  const std::size_t pages = *mapped / kHugePage;
+  const std::size_t n_threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, std::min<std::size_t>(16, pages));
+  const std::size_t slice = (pages + n_threads - 1) / n_threads * kHugePage;
   std::vector<std::string> errors(n_threads);
   std::vector<std::thread> threads;
+  threads.reserve(n_threads);  // so only the thread constructor can throw, and that is caught
   for (std::size_t t = 0; t < n_threads; ++t) {
     const std::size_t begin = std::min(size, t * slice), end = std::min(size, begin + slice);
     try {
