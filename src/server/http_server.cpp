@@ -113,11 +113,15 @@ void HttpServer::install_hooks() {
     send_error(res, dialect_for_path(req.path), HttpError(res.status, default_message(res.status, ctx_->options.max_body_bytes)));
     return httplib::Server::HandlerResponse::Handled;
   }));
+  // Counted before the response goes out (the logger runs after the last byte), so a client
+  // that reads /metrics right after its answer sees that answer counted.
+  http_->set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    ctx_->metrics.count(route_label(req.path), res.status);
+  });
   http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     double ms = t_counted ? std::chrono::duration<double, std::milli>(Clock::now() - t_request_start).count() : 0.0;
     if (t_counted) --in_flight_;
     t_counted = false;
-    ctx_->metrics.count(route_label(req.path), res.status);
     if (ctx_->options.log_requests) {
       std::fprintf(stderr, "%s %s %s %d %.1fms\n", req.remote_addr.c_str(), req.method.c_str(), req.path.c_str(),
                    res.status, ms);

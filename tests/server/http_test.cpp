@@ -63,11 +63,14 @@ TEST(Http, Metrics) {
   TestServer s({.parallel = 2, .ctx = 256});
   auto c = s.client();
   ASSERT_EQ(post_json(c, "/v1/completions", {{"prompt", "hello"}, {"max_tokens", 3}})->status, 200);
+  ASSERT_EQ(c.Get("/v2/nothing")->status, 404);
+  // Each answer is counted before it is sent: reading /metrics right after must see it.
   auto res = c.Get("/metrics");
   ASSERT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type").rfind("text/plain", 0), 0u);
   for (const char* needle : {"dsv2_requests_total 1\n", "dsv2_generated_tokens_total 3\n",
                              "dsv2_http_requests_total{route=\"/v1/completions\",code=\"200\"} 1\n",
+                             "dsv2_http_requests_total{route=\"other\",code=\"404\"} 1\n",
                              "dsv2_prompt_tokens_per_second ", "dsv2_generation_tokens_per_second ",
                              "dsv2_requests_queued 0\n", "dsv2_kv_cache_tokens_capacity 512\n",
                              "dsv2_engine_steps_total ", "dsv2_moe_routed_experts_read_total ", "dsv2_moe_layers "}) {
