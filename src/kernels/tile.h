@@ -63,8 +63,10 @@ void gemm_row_groups(const GemmArgs& a) {
 // 288-byte Q4_0 block the out-of-order window holds too few loads to keep memory busy; the
 // hardware prefetchers alone left Lite Q4_0 decode (2 threads, AVX-512, Sapphire Rapids) at
 // 16.3 t/s, L1 prefetch alone reached 18.5, both 19.2-19.6 (distances 256-768 / 3-4 KiB alike).
-constexpr std::size_t kPrefetchL1Bytes = 512;
-constexpr std::size_t kPrefetchL2Bytes = 4096;
+// On AMD Zen 4 twice those distances decode 1-7% faster (Q8_0, six alternated pairs; Q4_0 equal
+// to +9%): its memory latency wants more bytes in flight per core.
+constexpr std::size_t kPrefetchL1Bytes = 1024;
+constexpr std::size_t kPrefetchL2Bytes = 8192;
 
 template <class Block>
 inline void prefetch_ahead(const Block* blk) {
