@@ -127,8 +127,11 @@ inline httplib::Result post_json(httplib::Client& c, const std::string& path, co
 
 // POSTs and reads the streamed response until `keep_going(bytes_so_far)` says stop; returns
 // what was received. Stopping early closes the connection mid-stream, like a client that quits.
+// `how`, if given, gets how the exchange ended (the client's error or the HTTP status), for
+// failure messages.
 inline std::string post_stream(int port, const std::string& path, const nlohmann::json& body,
-                               const std::function<bool(const std::string&)>& keep_going) {
+                               const std::function<bool(const std::string&)>& keep_going,
+                               std::string* how = nullptr) {
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(60, 0);
   std::string got;
@@ -144,6 +147,7 @@ inline std::string post_stream(int port, const std::string& path, const nlohmann
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
   c.send(req, res, err);
+  if (how) *how = "client: " + httplib::to_string(err) + ", status " + std::to_string(res.status);
   return got;
 }
 

@@ -29,10 +29,11 @@ std::string completion_text(httplib::Client& c, const std::string& prompt) {
 }
 
 std::string streamed_text(int port, const std::string& prompt) {
+  std::string how;
   std::string body = post_stream(port, "/v1/completions", {{"prompt", prompt}, {"max_tokens", kMaxTokens}, {"stream", true}},
-                                 [](const std::string&) { return true; });
+                                 [](const std::string&) { return true; }, &how);
   auto events = sse_data(body);
-  if (events.empty() || events.back() != "[DONE]") return "<stream failed>";
+  if (events.empty() || events.back() != "[DONE]") return "<stream failed (" + how + "): '" + body.substr(0, 400) + "'>";
   std::string text;
   for (std::size_t i = 0; i + 1 < events.size(); ++i) text += json::parse(events[i])["choices"][0]["text"].get<std::string>();
   return text;
