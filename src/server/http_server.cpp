@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <csignal>
 #include <cstdio>
@@ -131,8 +132,22 @@ void HttpServer::install_hooks() {
 
 int HttpServer::bind() {
   const ServerOptions& o = ctx_->options;
+  // cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into Debian's
+  // library). A burst of new connections (16 clients, each stream on its own connection)
+  // overflows it; the kernel then drops handshakes and first request bytes, and a connection
+  // whose request arrives after the keep-alive wait is closed unanswered (the load test saw
+  // this under load). The socket-options hook is handed the listening socket, and listen() on
+  // a socket that already listens only changes its backlog.
+  socket_t listener = INVALID_SOCKET;
+  http_->set_socket_options([&listener](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listener = sock;
+  });
   port_ = o.port == 0 ? http_->bind_to_any_port(o.host) : (http_->bind_to_port(o.host, o.port) ? o.port : -1);
-  check(port_ > 0, "cannot listen on " + o.host + ":" + std::to_string(o.port) + " (address in use or not local?)");
+  http_->set_socket_options(httplib::default_socket_options);  // the hook must not outlive `listener`
+  const std::string where = o.host + ":" + std::to_string(o.port);
+  check(port_ > 0, "cannot listen on " + where + " (address in use or not local?)");
+  check(::listen(listener, SOMAXCONN) == 0, "cannot raise the connection backlog on " + where);
   return port_;
 }
 
