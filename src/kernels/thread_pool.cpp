@@ -17,12 +17,20 @@ namespace {
 // that an idle pool stops burning a core shared with other processes.
 constexpr int kSpin = 20000;
 
-// A ticket's low bits count items (2^40: far more than any range); the job number wraps in the
-// high 24 bits, which is harmless: a worker would have to stall across 16 million jobs.
-constexpr int kIndexBits = 40;
-constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
+// A share's range packs a job tag (24 bits; it wraps, which is harmless: a worker would have to
+// stall across 16 million jobs) and two 20-bit positions.
+constexpr int kPosBits = 20;
+constexpr std::uint64_t kPosMask = (std::uint64_t{1} << kPosBits) - 1;
+constexpr std::int64_t kMaxUnits = std::int64_t{1} << kPosBits;
+constexpr std::uint64_t kTagMask = (std::uint64_t{1} << 24) - 1;
 
-std::uint64_t ticket_of(std::uint64_t job) { return job << kIndexBits; }
+std::uint64_t pack(std::uint64_t tag, std::int64_t front, std::int64_t back) {
+  return tag << (2 * kPosBits) | static_cast<std::uint64_t>(front) << kPosBits | static_cast<std::uint64_t>(back);
+}
+std::uint64_t tag_of(std::uint64_t v) { return v >> (2 * kPosBits); }
+std::int64_t front_of(std::uint64_t v) { return static_cast<std::int64_t>((v >> kPosBits) & kPosMask); }
+std::int64_t back_of(std::uint64_t v) { return static_cast<std::int64_t>(v & kPosMask); }
+std::int64_t left_of(std::uint64_t v) { return back_of(v) - front_of(v); }
 
 }  // namespace
 
@@ -31,8 +39,13 @@ int ThreadPool::hardware_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
+std::pair<std::int64_t, std::int64_t> ThreadPool::share(std::int64_t n, int threads, int index) {
+  return {n * index / threads, n * (index + 1) / threads};
+}
+
 ThreadPool::ThreadPool(int n_threads)
-    : n_threads_(n_threads > 0 ? n_threads : hardware_threads()) {
+    : n_threads_(n_threads > 0 ? n_threads : hardware_threads()),
+      shares_(std::make_unique<Share[]>(static_cast<std::size_t>(n_threads_))) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
 
@@ -46,24 +59,46 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunks(std::uint64_t job, int index) {
-  // Read before the first claim: a claim that succeeds proves these belong to `job`.
-  const RangeFn* fn = job_.load(std::memory_order_acquire);
-  const std::int64_t n = job_n_.load(std::memory_order_acquire), grain = job_grain_.load(std::memory_order_acquire);
-  const std::int64_t parts = 2 * static_cast<std::int64_t>(n_threads_);
-  std::uint64_t t = ticket_.load(std::memory_order_acquire);
+// Half of what is left of share s (at least grain units), from its front or its back.
+bool ThreadPool::claim(Share& s, std::uint64_t tag, bool from_back, std::int64_t& b, std::int64_t& e) const {
+  const std::int64_t grain = job_grain_.load(std::memory_order_relaxed);
+  std::uint64_t v = s.range.load(std::memory_order_acquire);
   for (;;) {
-    const auto b = static_cast<std::int64_t>(t & kIndexMask);
-    if ((t & ~kIndexMask) != ticket_of(job) || b >= n) return;
-    // Guided: a share of what is left, so chunks shrink towards the end and the threads finish
-    // together (the last chunk is at most `grain` items), with few claims at the start.
-    const std::int64_t take = std::max(grain, (n - b + parts - 1) / parts);
-    if (!ticket_.compare_exchange_weak(t, t + static_cast<std::uint64_t>(take), std::memory_order_acq_rel))
-      continue;  // t now holds the current ticket
-    const std::int64_t e = std::min(b + take, n);
-    (*fn)(b, e, index);
+    const std::int64_t left = left_of(v);
+    if (tag_of(v) != tag || left <= 0) return false;
+    const std::int64_t take = std::min(left, std::max(grain, (left + 1) / 2));
+    const std::int64_t f = front_of(v), k = back_of(v);
+    const std::uint64_t next = from_back ? pack(tag, f, k - take) : pack(tag, f + take, k);
+    if (s.range.compare_exchange_weak(v, next, std::memory_order_acq_rel)) {
+      b = from_back ? k - take : f;
+      e = b + take;
+      return true;
+    }  // v now holds the share's current range
+  }
+}
+
+void ThreadPool::run_job(std::uint64_t job, int index) {
+  // Read before the first claim: a claim that succeeds proves the job has not ended, so these
+  // (written before the job was published, rewritten only after it ends) belong to it.
+  const RangeFn* fn = job_.load(std::memory_order_acquire);
+  const std::int64_t n = job_n_.load(std::memory_order_acquire), unit = job_unit_.load(std::memory_order_acquire);
+  const std::uint64_t tag = job & kTagMask;
+  auto run = [&](std::int64_t b, std::int64_t e) {
+    (*fn)(b * unit, std::min(e * unit, n), index);
     done_.fetch_add(e - b, std::memory_order_release);
-    t = ticket_.load(std::memory_order_acquire);
+  };
+  std::int64_t b = 0, e = 0;
+  while (claim(shares_[static_cast<std::size_t>(index)], tag, false, b, e)) run(b, e);
+  for (;;) {  // then from the back of the share with the most left
+    Share* victim = nullptr;
+    std::int64_t most = 0;
+    for (int i = 0; i < n_threads_; ++i) {
+      Share& s = shares_[static_cast<std::size_t>(i)];
+      const std::uint64_t v = s.range.load(std::memory_order_relaxed);
+      if (i != index && tag_of(v) == tag && left_of(v) > most) most = left_of(v), victim = &s;
+    }
+    if (victim == nullptr) return;
+    if (claim(*victim, tag, true, b, e)) run(b, e);
   }
 }
 
@@ -73,15 +108,19 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
     fn(0, n, 0);
     return;
   }
-  const std::uint64_t job = (generation_.load(std::memory_order_relaxed) + 1) & (~std::uint64_t{0} >> kIndexBits);
-  // Unclaimable first: a worker still holding the previous job's number that reads any of the
-  // fields below (release stores after this one) then sees this ticket and claims nothing.
-  ticket_.store(ticket_of(job) | kIndexMask, std::memory_order_relaxed);
+  const std::uint64_t job = generation_.load(std::memory_order_relaxed) + 1;
+  const std::int64_t unit = (n + kMaxUnits - 1) / kMaxUnits, units = (n + unit - 1) / unit;
+  // Fields, then shares, then the job number: a worker reads the fields only after seeing the
+  // number, and a worker late with an older number finds no share carrying its tag.
   job_.store(&fn, std::memory_order_release);
   job_n_.store(n, std::memory_order_release);
-  job_grain_.store(std::max<std::int64_t>(grain, 1), std::memory_order_release);
+  job_unit_.store(unit, std::memory_order_release);
+  job_grain_.store((std::max<std::int64_t>(grain, 1) + unit - 1) / unit, std::memory_order_release);
   done_.store(0, std::memory_order_relaxed);
-  ticket_.store(ticket_of(job), std::memory_order_release);
+  for (int i = 0; i < n_threads_; ++i) {
+    const auto [b, e] = share(units, n_threads_, i);
+    shares_[static_cast<std::size_t>(i)].range.store(pack(job & kTagMask, b, e), std::memory_order_release);
+  }
   generation_.store(job);  // seq_cst: publishes the job; ordered before the sleepers_ load below
   if (sleepers_.load() > 0) {
     // A worker that counted itself asleep holds mu_ from its last check until it waits, so
@@ -89,34 +128,32 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
     { std::lock_guard<std::mutex> lock(mu_); }
     cv_start_.notify_all();
   }
-  run_chunks(job, 0);
-  // Every item is claimed; wait only for the chunks other threads are still running.
-  for (int spin = 0; done_.load(std::memory_order_acquire) != n; ++spin) {
+  run_job(job, 0);
+  // Every unit is claimed; wait only for the claims other threads are still running.
+  for (int spin = 0; done_.load(std::memory_order_acquire) != units; ++spin) {
     if (spin < kSpin) DSV2_PAUSE();
     else std::this_thread::yield();
   }
 }
 
-// Returns false when the pool is stopping.
-bool ThreadPool::wait_for_job(std::uint64_t seen) {
+// The number of a job newer than `seen`, or 0 when the pool is stopping. It returns the number
+// it saw change, never a later read of it: the destructor's final increment must not pass for a
+// job (a worker that took it for one waited for the next forever, and the destructor with it).
+std::uint64_t ThreadPool::wait_for_job(std::uint64_t seen) {
   for (int spin = 0; spin < kSpin; ++spin) {
-    if (generation_.load(std::memory_order_acquire) != seen) return !stop_;
+    const std::uint64_t g = generation_.load(std::memory_order_acquire);
+    if (g != seen) return stop_ ? 0 : g;
     DSV2_PAUSE();
   }
   std::unique_lock<std::mutex> lock(mu_);
   sleepers_.fetch_add(1);
-  cv_start_.wait(lock, [&] { return generation_.load() != seen; });
+  cv_start_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
   sleepers_.fetch_sub(1);
-  return !stop_;
+  return stop_ ? 0 : generation_.load();
 }
 
 void ThreadPool::worker(int index) {
-  std::uint64_t seen = 0;
-  for (;;) {
-    if (!wait_for_job(seen)) return;
-    seen = generation_.load(std::memory_order_acquire);
-    run_chunks(seen, index);
-  }
+  for (std::uint64_t job = 0; (job = wait_for_job(job)) != 0;) run_job(job, index);
 }
 
 }  // namespace dsv2

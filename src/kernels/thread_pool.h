@@ -1,8 +1,13 @@
-// A persistent pool of worker threads, created once and sized by -t. parallel_for hands out a
-// range in shrinking (guided) chunks, the calling thread taking part: a thread that finishes early takes more, so
-// work items of uneven cost (MoE experts with different token counts) balance themselves, and a
-// worker that is late (descheduled because the machine is busy with something else) simply gets
-// no chunk: the call never waits for a thread that has not started, only for chunks in progress.
+// A persistent pool of worker threads, created once and sized by -t. parallel_for gives each
+// thread (the calling one included) a contiguous share of the range, which it works front to
+// back in shrinking claims; a thread done with its share takes claims from the back of the share
+// with the most left. Contiguous shares matter for memory-bound decode: a thread reading its
+// rows as one stream runs at the machine's streaming rate, while scattered chunks restart the
+// prefetchers at every jump (a Lite decode step's gemvs: 31 against 28 GB/s, docs/benchmarks.md).
+// Taking from the back balances items of uneven cost (MoE experts with different token counts)
+// and a worker that is late (descheduled because the machine is busy) has its share taken by
+// the others: the call never waits for a thread that has not started, only for claims in
+// progress.
 // A pool of size 1 runs everything inline with no synchronisation. Workers spin briefly before
 // sleeping: a decode step issues hundreds of short parallel_for calls, and a futex wake-up per
 // call costs more than the work itself.
@@ -10,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -43,32 +49,42 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   // fn(begin, end, thread_index) over chunks covering [0, n) once; blocks until all are done. A
-  // thread may get several chunks, or none. Each chunk is a share of the items not yet handed
-  // out, at least `grain` of them (the unit worth one call); which thread runs which chunk varies
-  // from call to call, so fn's results must not depend on it.
+  // thread may get several chunks, or none. Each chunk is half of what is left of a share (at
+  // least `grain` items, the unit worth one call, but for the last of a share); which thread
+  // runs which chunk varies from call to call, so fn's results must not depend on it.
   void parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain = 1);
+
+  // Thread `index`'s share of n items: [first, second).
+  static std::pair<std::int64_t, std::int64_t> share(std::int64_t n, int threads, int index);
 
   static int hardware_threads();
 
  private:
+  struct alignas(64) Share {
+    // (job tag << 40) | (front << 20) | back: [front, back) is still unclaimed. A claim is a
+    // compare-and-swap that fails once the tag has moved on, so a late worker can never take a
+    // later job's items.
+    std::atomic<std::uint64_t> range{0};
+  };
   void worker(int index);
-  bool wait_for_job(std::uint64_t seen);
-  // Claims and runs chunks of job `job` until none is left (or another job has begun).
-  void run_chunks(std::uint64_t job, int index);
+  std::uint64_t wait_for_job(std::uint64_t seen);
+  // Runs claims of job `job`: its own share front to back, then the others' from the back,
+  // until none is left (or another job has begun).
+  void run_job(std::uint64_t job, int index);
+  bool claim(Share& s, std::uint64_t tag, bool from_back, std::int64_t& b, std::int64_t& e) const;
 
   int n_threads_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable cv_start_;
-  // The current job. A worker late for an earlier job may read these while the caller writes the
-  // next one's, hence atomics: the caller first makes the ticket unclaimable (see parallel_for).
+  // The current job, in units of job_unit_ items (more than one only for ranges too long for a
+  // share's 20-bit positions). A worker late for an earlier job may read these while the caller
+  // writes the next one's, hence atomics; what it then claims is checked by the shares' tags.
   std::atomic<const RangeFn*> job_{nullptr};
-  std::atomic<std::int64_t> job_n_{0}, job_grain_{1};
-  // (job number << kIndexBits) | first item not yet claimed: a claim is a compare-and-swap that
-  // fails once the job number has moved on, so a late worker can never take a later job's items.
-  alignas(64) std::atomic<std::uint64_t> ticket_{0};
-  alignas(64) std::atomic<std::int64_t> done_{0};  // items of the current job finished
-  std::atomic<std::uint64_t> generation_{0};       // job number; wakes the workers
+  std::atomic<std::int64_t> job_n_{0}, job_unit_{1}, job_grain_{1};
+  std::unique_ptr<Share[]> shares_;                 // one per thread
+  alignas(64) std::atomic<std::int64_t> done_{0};  // units of the current job finished
+  std::atomic<std::uint64_t> generation_{0};       // job number (the first is 1); wakes the workers
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
 };

@@ -5,30 +5,93 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 namespace dsv2 {
 namespace {
 
-// Every index in [0, n) is visited exactly once, on valid thread indices, by chunks of at least
-// `grain` items (but the one that ends the range) and at most a 1 / (2 threads) share of it.
-void check_cover(ThreadPool& pool, std::int64_t n, std::int64_t grain = 1) {
-  std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
-  const std::int64_t share = (n + 2 * pool.size() - 1) / (2 * pool.size());
+struct Chunk {
+  std::int64_t b, e;
+  int thread;
+};
+
+// The chunks of one parallel_for, in the order each thread ran them (sorted by thread, stable).
+std::vector<Chunk> run_recorded(ThreadPool& pool, std::int64_t n, std::int64_t grain) {
+  std::mutex mu;
+  std::vector<Chunk> chunks;
   pool.parallel_for(n, [&](std::int64_t b, std::int64_t e, int t) {
-    ASSERT_LE(0, t);
-    ASSERT_LT(t, pool.size());
-    ASSERT_LT(b, e);
-    if (pool.size() > 1) {  // one thread: the whole range inline
-      if (e < n) {
-        ASSERT_GE(e - b, grain);
-      }
-      ASSERT_LE(e - b, std::max(grain, share));
-    }
-    for (std::int64_t i = b; i < e; ++i) ++hits[static_cast<std::size_t>(i)];
+    std::lock_guard<std::mutex> lock(mu);
+    chunks.push_back({b, e, t});
   }, grain);
+  std::stable_sort(chunks.begin(), chunks.end(), [](const Chunk& x, const Chunk& y) { return x.thread < y.thread; });
+  return chunks;
+}
+
+int share_of(std::int64_t n, int threads, std::int64_t i) {
+  for (int s = 0; s < threads; ++s)
+    if (i < ThreadPool::share(n, threads, s).second) return s;
+  return -1;
+}
+
+// Every index in [0, n) is visited exactly once, on valid thread indices, by chunks that each lie
+// in one thread's share, hold at most half of it (or `grain` items), and at most one per share
+// holding fewer than `grain` (the last one taken from it).
+void check_cover(ThreadPool& pool, std::int64_t n, std::int64_t grain = 1) {
+  const int T = pool.size();
+  std::vector<int> hits(static_cast<std::size_t>(n)), small(static_cast<std::size_t>(T));
+  for (const Chunk& c : run_recorded(pool, n, grain)) {
+    ASSERT_LE(0, c.thread);
+    ASSERT_LT(c.thread, T);
+    ASSERT_LT(c.b, c.e);
+    for (std::int64_t i = c.b; i < c.e; ++i) ++hits[static_cast<std::size_t>(i)];
+    if (T == 1) continue;  // one thread: the whole range inline
+    const int s = share_of(n, T, c.b);
+    const auto [s0, s1] = ThreadPool::share(n, T, s);
+    ASSERT_LE(c.e, s1) << "a chunk crosses a share boundary";
+    ASSERT_LE(c.e - c.b, std::max(grain, (s1 - s0 + 1) / 2));
+    if (c.e - c.b < grain) ++small[static_cast<std::size_t>(s)];
+  }
   for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[static_cast<std::size_t>(i)], 1) << "n=" << n << " i=" << i;
+  for (int s = 0; s < T; ++s) EXPECT_LE(small[static_cast<std::size_t>(s)], 1) << "share " << s;
+}
+
+TEST(ThreadPool, SharesSplitTheRangeEvenly) {
+  EXPECT_EQ(ThreadPool::share(10, 3, 0), std::make_pair(std::int64_t{0}, std::int64_t{3}));
+  EXPECT_EQ(ThreadPool::share(10, 3, 1), std::make_pair(std::int64_t{3}, std::int64_t{6}));
+  EXPECT_EQ(ThreadPool::share(10, 3, 2), std::make_pair(std::int64_t{6}, std::int64_t{10}));
+  EXPECT_EQ(ThreadPool::share(1, 4, 0).second, 0);  // fewer items than threads: empty shares
+}
+
+// A thread reads its own share as one stream: the chunks it runs from its share follow each
+// other from the share's first item on (others take theirs from the back), whatever the timing.
+TEST(ThreadPool, OwnShareRunsFrontToBack) {
+  for (int threads : {2, 3, 4}) {
+    ThreadPool pool(threads);
+    for (int rep = 0; rep < 50; ++rep) {
+      const std::int64_t n = 257 + rep;
+      std::vector<std::int64_t> next(static_cast<std::size_t>(threads), -1);
+      for (const Chunk& c : run_recorded(pool, n, 1)) {
+        const int s = share_of(n, threads, c.b);
+        if (s != c.thread) continue;  // taken from another share
+        auto& want = next[static_cast<std::size_t>(s)];
+        ASSERT_EQ(c.b, want < 0 ? ThreadPool::share(n, threads, s).first : want) << "threads " << threads << " rep " << rep;
+        want = c.e;
+      }
+    }
+  }
+}
+
+// Ranges longer than a share's positions can count go in units of several items.
+TEST(ThreadPool, CoversRangesOfMillions) {
+  ThreadPool pool(3);
+  const std::int64_t n = (std::int64_t{1} << 22) + 12345;
+  std::vector<std::uint8_t> hits(static_cast<std::size_t>(n));
+  pool.parallel_for(n, [&](std::int64_t b, std::int64_t e, int) {
+    for (std::int64_t i = b; i < e; ++i) ++hits[static_cast<std::size_t>(i)];
+  });
+  for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[static_cast<std::size_t>(i)], 1) << i;
 }
 
 TEST(ThreadPool, CoversUnevenSplitsAndSmallRanges) {
@@ -40,7 +103,8 @@ TEST(ThreadPool, CoversUnevenSplitsAndSmallRanges) {
 }
 
 // Uneven items: one thread stuck on a slow item does not hold back the rest, which the other
-// threads take (with one chunk per thread, thread 0 would own items 0..n/2).
+// thread takes from the back of the stuck thread's share (without that, thread 0 would run items
+// 0..n/2).
 TEST(ThreadPool, FastThreadsTakeMoreChunks) {
   ThreadPool pool(2);
   std::atomic<int> by_other{0};
