@@ -46,6 +46,7 @@ struct Q4_0x16 {
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
+    const PrefetchDistances pf = prefetch_distances();  // a copy: stays in registers
     const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
     ActQ8_0Row x[X];
     __m256 acc[2][X];
@@ -55,7 +56,7 @@ struct Q4_0x16 {
       for (auto& v : row) v = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b);
+      prefetch_ahead(w + b, pf);
       float xd[X];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
@@ -92,6 +93,7 @@ struct Q8_0x16 {
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
+    const PrefetchDistances pf = prefetch_distances();  // a copy: stays in registers
     const auto* w = reinterpret_cast<const BlockQ8_0x16*>(a.w + i0 * a.w_stride);
     ActQ16_0Row x[X];
     __m256 acc[2][X];
@@ -100,7 +102,7 @@ struct Q8_0x16 {
     for (auto& row : acc)
       for (auto& v : row) v = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b);
+      prefetch_ahead(w + b, pf);
       float xd[X];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];

@@ -47,6 +47,7 @@ struct Q4_0x16 {
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     constexpr int C = kChains<X, 2>;
     const std::int64_t nb = a.n / kQK;
+    const PrefetchDistances pf = prefetch_distances();  // a copy: stays in registers
     const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
     ActQ8_0Row x[X];
     __m512 acc[X];
@@ -54,7 +55,7 @@ struct Q4_0x16 {
     for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b);
+      prefetch_ahead(w + b, pf);
       __m512i s[X][C];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
@@ -86,6 +87,7 @@ struct Q8_0x16 {
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
+    const PrefetchDistances pf = prefetch_distances();  // a copy: stays in registers
     const auto* w = reinterpret_cast<const BlockQ8_0x16*>(a.w + i0 * a.w_stride);
     ActQ16_0Row x[X];
     __m512 acc[X];
@@ -93,7 +95,7 @@ struct Q8_0x16 {
     for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     constexpr int C = kChains<X, 4>;
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b);
+      prefetch_ahead(w + b, pf);
       __m512i s[X][C];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c)

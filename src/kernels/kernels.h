@@ -99,6 +99,16 @@ struct KernelSet {
   const TypeKernels& of(DType t) const { return type[static_cast<int>(t)]; }
 };
 
+// How far ahead (bytes) the streaming kernels prefetch into L1 and L2. Picked once per process
+// from the CPU vendor: with the same 1 KiB into L1, Zen 4 decodes fastest prefetching 8 KiB
+// ahead into L2, while on Intel (Sapphire Rapids-class) prefetches past ~4 KiB ahead are
+// dropped or stall (a 2-thread read: 29 GB/s at 6-8 KiB against 35-37 at 2-4 KiB) and 3 KiB
+// decodes 4-10% faster than 8 KiB (docs/benchmarks.md). Env DSV2_PREFETCH=L1,L2 overrides it.
+struct PrefetchDistances {
+  std::size_t l1, l2;
+};
+const PrefetchDistances& prefetch_distances();
+
 bool isa_supported(Isa isa);     // CPU (and build) can run it
 Isa active_isa();                // best supported, capped by DSV2_ISA; fixed after the first call
 const KernelSet& kernel_set(Isa isa);  // isa must be supported

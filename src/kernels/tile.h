@@ -62,19 +62,15 @@ void gemm_row_groups(const GemmArgs& a) {
 // into L2. A group's blocks are one contiguous stream, but with ~8 integer dot instructions per
 // 288-byte Q4_0 block the out-of-order window holds too few loads to keep memory busy; the
 // hardware prefetchers alone left Lite Q4_0 decode (2 threads, AVX-512, Sapphire Rapids) at
-// 16.3 t/s, L1 prefetch alone reached 18.5, both 19.2-19.6 (distances 256-768 / 3-4 KiB alike).
-// On AMD Zen 4 twice those distances decode 1-7% faster (Q8_0, six alternated pairs; Q4_0 equal
-// to +9%): its memory latency wants more bytes in flight per core.
-constexpr std::size_t kPrefetchL1Bytes = 1024;
-constexpr std::size_t kPrefetchL2Bytes = 8192;
-
+// 16.3 t/s, L1 prefetch alone reached 18.5, both 19.2-19.6. How far ahead depends on the CPU
+// (prefetch_distances() in kernels.h): a micro-kernel reads the distances once per call.
 template <class Block>
-inline void prefetch_ahead(const Block* blk) {
+inline void prefetch_ahead(const Block* blk, const PrefetchDistances& d) {
   const char* p = reinterpret_cast<const char*>(blk);
   DSV2_UNROLL
   for (std::size_t l = 0; l < sizeof(Block); l += 64) {
-    __builtin_prefetch(p + kPrefetchL1Bytes + l, 0, 3);
-    __builtin_prefetch(p + kPrefetchL2Bytes + l, 0, 2);
+    __builtin_prefetch(p + d.l1 + l, 0, 3);
+    __builtin_prefetch(p + d.l2 + l, 0, 2);
   }
 }
 
