@@ -53,18 +53,19 @@ Isa active_isa() {
   return isa;
 }
 
+PrefetchDistances parse_prefetch_distances(const char* text) {
+  char* end = nullptr;
+  const unsigned long l1 = std::strtoul(text, &end, 10);
+  const unsigned long l2 = end != text && *end == ',' ? std::strtoul(end + 1, &end, 10) : 0;
+  // Up to 64 KiB ahead, whole cache lines: anything else is a typo, not a tuning.
+  if (*end != '\0' || l1 == 0 || l2 == 0 || l1 > 65536 || l2 > 65536 || l1 % 64 != 0 || l2 % 64 != 0)
+    throw Error(std::string("DSV2_PREFETCH: expected L1,L2 in bytes (multiples of 64, at most 65536), got '") + text + "'");
+  return {l1, l2};
+}
+
 static PrefetchDistances detect_prefetch() {
-  PrefetchDistances d{1024, __builtin_cpu_is("amd") ? std::size_t{8192} : std::size_t{3072}};
-  if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') {
-    char* end = nullptr;
-    const unsigned long l1 = std::strtoul(env, &end, 10);
-    const unsigned long l2 = *end == ',' ? std::strtoul(end + 1, &end, 10) : 0;
-    // Up to 64 KiB ahead, whole cache lines: anything else is a typo, not a tuning.
-    if (*end != '\0' || l1 == 0 || l2 == 0 || l1 > 65536 || l2 > 65536 || l1 % 64 != 0 || l2 % 64 != 0)
-      throw Error(std::string("DSV2_PREFETCH: expected L1,L2 in bytes (multiples of 64, at most 65536), got '") + env + "'");
-    d = {l1, l2};
-  }
-  return d;
+  if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
+  return {1024, __builtin_cpu_is("amd") ? std::size_t{8192} : std::size_t{3072}};
 }
 
 const PrefetchDistances& prefetch_distances() {

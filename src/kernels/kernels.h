@@ -108,6 +108,7 @@ struct PrefetchDistances {
   std::size_t l1, l2;
 };
 const PrefetchDistances& prefetch_distances();
+PrefetchDistances parse_prefetch_distances(const char* text);  // "L1,L2"; throws Error naming DSV2_PREFETCH
 
 bool isa_supported(Isa isa);     // CPU (and build) can run it
 Isa active_isa();                // best supported, capped by DSV2_ISA; fixed after the first call

@@ -1,0 +1,38 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "kernels/kernels.h"
+#include "util/error.h"
+
+namespace dsv2::kernels {
+namespace {
+
+TEST(Prefetch, ParsesL1CommaL2) {
+  const PrefetchDistances d = parse_prefetch_distances("512,4096");
+  EXPECT_EQ(d.l1, 512u);
+  EXPECT_EQ(d.l2, 4096u);
+}
+
+TEST(Prefetch, RejectsMalformedValuesNamingTheVariable) {
+  for (const char* bad : {"", "1024", "1024,", ",3072", "1000,3072", "1024,3000", "0,3072", "1024,131072",
+                          "1024,3072,", "1024;3072", "x,3072", "-64,3072"}) {
+    try {
+      parse_prefetch_distances(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("DSV2_PREFETCH"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Prefetch, ActiveDistancesAreWholeLinesAhead) {
+  const PrefetchDistances& d = prefetch_distances();
+  EXPECT_GT(d.l1, 0u);
+  EXPECT_GE(d.l2, d.l1);  // L2 prefetches run further ahead than L1 ones
+  EXPECT_EQ(d.l1 % 64, 0u);
+  EXPECT_EQ(d.l2 % 64, 0u);
+}
+
+}  // namespace
+}  // namespace dsv2::kernels
