@@ -103,7 +103,8 @@ struct KernelSet {
 // from the CPU vendor: with the same 1 KiB into L1, Zen 4 decodes fastest prefetching 8 KiB
 // ahead into L2, while on Intel (Sapphire Rapids-class) prefetches past ~4 KiB ahead are
 // dropped or stall (a 2-thread read: 29 GB/s at 6-8 KiB against 35-37 at 2-4 KiB) and 3 KiB
-// decodes 4-10% faster than 8 KiB (docs/benchmarks.md). Env DSV2_PREFETCH=L1,L2 overrides it.
+// decodes faster than 8 KiB (Q4_0 +2.6-5%, Q8_0 +4-10%; docs/benchmarks.md). Env
+// DSV2_PREFETCH=L1,L2 overrides it.
 struct PrefetchDistances {
   std::size_t l1, l2;
 };
