@@ -1,4 +1,6 @@
 // Builds one KernelSet per ISA level and picks the active one from the CPU's features.
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -57,20 +59,41 @@ PrefetchDistances parse_prefetch_distances(const char* text) {
   char* end = nullptr;
   const unsigned long l1 = std::strtoul(text, &end, 10);
   const unsigned long l2 = end != text && *end == ',' ? std::strtoul(end + 1, &end, 10) : 0;
-  // Up to 64 KiB ahead, whole cache lines: anything else is a typo, not a tuning.
-  if (*end != '\0' || l1 == 0 || l2 == 0 || l1 > 65536 || l2 > 65536 || l1 % 64 != 0 || l2 % 64 != 0)
-    throw Error(std::string("DSV2_PREFETCH: expected L1,L2 in bytes (multiples of 64, at most 65536), got '") + text + "'");
+  // Up to 64 KiB ahead, whole cache lines (L1 may be 0: none): anything else is a typo.
+  if (*end != '\0' || l2 == 0 || l1 > 65536 || l2 > 65536 || l1 % 64 != 0 || l2 % 64 != 0)
+    throw Error(std::string("DSV2_PREFETCH: expected L1,L2 in bytes (multiples of 64, at most 65536; L1 may be 0, L2 not), got '") +
+                text + "'");
   return {l1, l2};
 }
 
-static PrefetchDistances detect_prefetch() {
-  if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
-  return {1024, __builtin_cpu_is("amd") ? std::size_t{8192} : std::size_t{3072}};
+// The CPU's family as CPUID leaf 1 reports it (base + extended family): AMD Zen 4 is 0x19, Zen 5
+// 0x1A.
+static unsigned cpu_family() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return 0;
+  const unsigned base = (eax >> 8) & 0xF;
+  return base == 0xF ? base + ((eax >> 20) & 0xFF) : base;
 }
 
-const PrefetchDistances& prefetch_distances() {
-  static const PrefetchDistances d = detect_prefetch();
-  return d;
+// Measured on 2-core VMs, Lite Q4_0 decode and 2-thread reads (docs/benchmarks.md):
+// - Intel (Sapphire Rapids-class): prefetches past ~4 KiB ahead are dropped or stall (a read:
+//   29 GB/s at 6-8 KiB against 35-37 at 2-4 KiB); 1 KiB / 3 KiB decodes Q4_0 2.6-5% and Q8_0
+//   4-10% faster than 1 KiB / 8 KiB.
+// - Zen 4: 1 KiB / 8 KiB, Q8_0 decode 1-7% faster than 512 B / 4 KiB.
+// - Zen 5 and later: an L1 prefetch slows a plain read (44 GB/s with 1 KiB into L1, 34-41 with
+//   1 KiB into L1 plus 12 KiB into L2, 48-50 with 12 KiB into L2 alone). The Q4_0 kernel follows:
+//   L2 alone decodes 11-17% faster than 1 KiB / 8 KiB (8-24 KiB alike). The Q8_0 kernel, with
+//   twice the loads and dot instructions per byte, does not: 1 KiB / 8 KiB decodes ~6% faster.
+static PrefetchDistances detect_prefetch(DType t) {
+  if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
+  if (!__builtin_cpu_is("amd")) return {1024, 3072};
+  if (cpu_family() >= 0x1A && t == DType::Q4_0_R16) return {0, 12288};
+  return {1024, 8192};
+}
+
+const PrefetchDistances& prefetch_distances(DType t) {
+  static const PrefetchDistances q4 = detect_prefetch(DType::Q4_0_R16), q8 = detect_prefetch(DType::Q8_0_R16);
+  return t == DType::Q4_0_R16 ? q4 : q8;
 }
 
 template <class Fns>

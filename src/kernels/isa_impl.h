@@ -22,7 +22,7 @@
   void lane_dots(const LaneDotsArgs&);                                      \
   void lane_softmax(const LaneSoftmaxArgs&);                                \
   void lane_sums(const LaneSumsArgs&);                                      \
-  std::uint64_t stream_read(const void* data, std::size_t bytes);
+  std::uint64_t stream_read(const void* data, std::size_t bytes, PrefetchDistances pf);
 
 namespace dsv2::kernels {
 namespace scalar { DSV2_DECLARE_ISA_KERNELS }

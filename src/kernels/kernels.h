@@ -81,6 +81,12 @@ struct LaneSumsArgs {
 using LaneSumsFn = void (*)(const LaneSumsArgs&);
 using QuantizeActFn = void (*)(const float* x, std::int64_t n, void* dst);
 
+// How far ahead (bytes) a streaming kernel prefetches into L1 and L2; l1 == 0: no L1 prefetch,
+// only L2 (likewise l2 == 0 for the bandwidth probe).
+struct PrefetchDistances {
+  std::size_t l1, l2;
+};
+
 struct TypeKernels {
   ActFormat act = ActFormat::F32;
   GemmFn gemm = nullptr;  // nullptr: the dtype has no matmul kernel (I32, I64)
@@ -94,21 +100,16 @@ struct KernelSet {
   LaneDotsFn lane_dots = nullptr;
   LaneSoftmaxFn lane_softmax = nullptr;
   LaneSumsFn lane_sums = nullptr;
-  // Sum of `bytes` bytes read with the level's widest loads: a read-bandwidth probe.
-  std::uint64_t (*stream_read)(const void* data, std::size_t bytes) = nullptr;
+  // Sum of `bytes` bytes read with the level's widest loads, prefetching `pf` ahead: a
+  // read-bandwidth probe.
+  std::uint64_t (*stream_read)(const void* data, std::size_t bytes, PrefetchDistances pf) = nullptr;
   const TypeKernels& of(DType t) const { return type[static_cast<int>(t)]; }
 };
 
-// How far ahead (bytes) the streaming kernels prefetch into L1 and L2. Picked once per process
-// from the CPU vendor: with the same 1 KiB into L1, Zen 4 decodes fastest prefetching 8 KiB
-// ahead into L2, while on Intel (Sapphire Rapids-class) prefetches past ~4 KiB ahead are
-// dropped or stall (a 2-thread read: 29 GB/s at 6-8 KiB against 35-37 at 2-4 KiB) and 3 KiB
-// decodes faster than 8 KiB (Q4_0 +2.6-5%, Q8_0 +4-10%; docs/benchmarks.md). Env
-// DSV2_PREFETCH=L1,L2 overrides it.
-struct PrefetchDistances {
-  std::size_t l1, l2;
-};
-const PrefetchDistances& prefetch_distances();
+// The distances of the interleaved kernel for `t` (Q4_0_R16 or Q8_0_R16), picked once per process
+// from the CPU and the kernel (what was measured where: dispatch.cpp). Env DSV2_PREFETCH=L1,L2
+// sets both kernels' distances.
+const PrefetchDistances& prefetch_distances(DType t);
 PrefetchDistances parse_prefetch_distances(const char* text);  // "L1,L2"; throws Error naming DSV2_PREFETCH
 
 bool isa_supported(Isa isa);     // CPU (and build) can run it

@@ -4,6 +4,8 @@
 
 namespace dsv2::kernels::avx512 {
 
-std::uint64_t stream_read(const void* data, std::size_t bytes) { return stream_read_impl(data, bytes); }
+std::uint64_t stream_read(const void* data, std::size_t bytes, PrefetchDistances pf) {
+  return stream_read_impl(data, bytes, pf);
+}
 
 }  // namespace dsv2::kernels::avx512

@@ -8,20 +8,25 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/kernels.h"
+
 namespace dsv2::kernels {
 
-inline std::uint64_t stream_read_impl(const void* data, std::size_t bytes) {
+inline std::uint64_t stream_read_impl(const void* data, std::size_t bytes, PrefetchDistances pf) {
   using V = std::uint64_t __attribute__((vector_size(64)));
   constexpr std::size_t kStep = 4 * sizeof(V);  // four independent accumulators
   const auto* p = static_cast<const std::uint8_t*>(data);
   V a0{}, a1{}, a2{}, a3{};
   std::size_t i = 0;
   for (; i + kStep <= bytes; i += kStep) {
-    // Software prefetch, as the interleaved matmul kernels do (tile.h): without it the probe
+    // Software prefetch, as the interleaved matmul kernels do (tile.h): without any the probe
     // read 15% less than loads can (30.5 vs 35.8 GB/s, 2 threads, Sapphire Rapids), which
-    // overstated every roofline share. 512 B to 2 KiB ahead read alike, as did the kernels'
-    // two-level L1 + L2 scheme.
-    for (std::size_t l = 0; l < kStep; l += 64) __builtin_prefetch(p + i + 1024 + l, 0, 3);
+    // overstated every roofline share. Which distances read fastest depends on the CPU, so the
+    // caller passes them (and keeps the best of several).
+    for (std::size_t l = 0; l < kStep; l += 64) {
+      if (pf.l1 != 0) __builtin_prefetch(p + i + pf.l1 + l, 0, 3);
+      if (pf.l2 != 0) __builtin_prefetch(p + i + pf.l2 + l, 0, 2);
+    }
     V v0, v1, v2, v3;
     std::memcpy(&v0, p + i, sizeof(V));
     std::memcpy(&v1, p + i + sizeof(V), sizeof(V));

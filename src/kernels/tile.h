@@ -59,17 +59,18 @@ void gemm_row_groups(const GemmArgs& a) {
 }
 
 // Interleaved micro-kernels prefetch ahead of the block they read, into L1 and, further ahead,
-// into L2. A group's blocks are one contiguous stream, but with ~8 integer dot instructions per
-// 288-byte Q4_0 block the out-of-order window holds too few loads to keep memory busy; the
-// hardware prefetchers alone left Lite Q4_0 decode (2 threads, AVX-512, Sapphire Rapids) at
-// 16.3 t/s, L1 prefetch alone reached 18.5, both 19.2-19.6. How far ahead depends on the CPU
-// (prefetch_distances() in kernels.h): a micro-kernel reads the distances once per call.
+// into L2 (or into L2 alone where that streams faster). A group's blocks are one contiguous
+// stream, but with ~8 integer dot instructions per 288-byte Q4_0 block the out-of-order window
+// holds too few loads to keep memory busy; the hardware prefetchers alone left Lite Q4_0 decode
+// (2 threads, AVX-512, Sapphire Rapids) at 16.3 t/s, L1 prefetch alone reached 18.5, both
+// 19.2-19.6. How far ahead depends on the CPU and the kernel (prefetch_distances in kernels.h): a
+// micro-kernel reads the distances once per call.
 template <class Block>
 inline void prefetch_ahead(const Block* blk, const PrefetchDistances& d) {
   const char* p = reinterpret_cast<const char*>(blk);
   DSV2_UNROLL
   for (std::size_t l = 0; l < sizeof(Block); l += 64) {
-    __builtin_prefetch(p + d.l1 + l, 0, 3);
+    if (d.l1 != 0) __builtin_prefetch(p + d.l1 + l, 0, 3);
     __builtin_prefetch(p + d.l2 + l, 0, 2);
   }
 }

@@ -15,7 +15,7 @@ TEST(Prefetch, ParsesL1CommaL2) {
 }
 
 TEST(Prefetch, RejectsMalformedValuesNamingTheVariable) {
-  for (const char* bad : {"", "1024", "1024,", ",3072", "1000,3072", "1024,3000", "0,3072", "1024,131072",
+  for (const char* bad : {"", "1024", "1024,", ",3072", "1000,3072", "1024,3000", "1024,0", "1024,131072",
                           "1024,3072,", "1024;3072", "x,3072", "-64,3072"}) {
     try {
       parse_prefetch_distances(bad);
@@ -26,12 +26,20 @@ TEST(Prefetch, RejectsMalformedValuesNamingTheVariable) {
   }
 }
 
+TEST(Prefetch, ZeroL1MeansL2Only) {
+  const PrefetchDistances d = parse_prefetch_distances("0,12288");
+  EXPECT_EQ(d.l1, 0u);
+  EXPECT_EQ(d.l2, 12288u);
+}
+
 TEST(Prefetch, ActiveDistancesAreWholeLinesAhead) {
-  const PrefetchDistances& d = prefetch_distances();
-  EXPECT_GT(d.l1, 0u);
-  EXPECT_GE(d.l2, d.l1);  // L2 prefetches run further ahead than L1 ones
-  EXPECT_EQ(d.l1 % 64, 0u);
-  EXPECT_EQ(d.l2 % 64, 0u);
+  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16}) {
+    const PrefetchDistances& d = prefetch_distances(t);
+    EXPECT_GT(d.l2, 0u);
+    EXPECT_GE(d.l2, d.l1);  // L2 prefetches run further ahead than L1 ones (or alone)
+    EXPECT_EQ(d.l1 % 64, 0u);
+    EXPECT_EQ(d.l2 % 64, 0u);
+  }
 }
 
 }  // namespace
