@@ -43,6 +43,7 @@ class Checkpoint {
   const Tensor& get(const std::string& name) const;
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
   std::size_t tensor_count() const { return tensors_.size(); }
+  const std::map<std::string, Tensor>& tensors() const { return tensors_; }
 
   // Checks presence and shape of expected_tensors(config) and that dtypes are usable as weights.
   void validate() const;

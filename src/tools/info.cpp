@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <vector>
 
+#include "model/checkpoint.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -162,6 +164,28 @@ void files(const std::string& dir, Report& r) {
                  grouped(static_cast<std::int64_t>(total)) + " bytes)");
 }
 
+// A GGUF file: its size, and the bytes of weights of each type (a Q4_K_M file mixes several).
+void gguf_weights(const Checkpoint& ck, const std::string& path, Report& r) {
+  std::map<DType, double> by_type;
+  for (const auto& [name, t] : ck.tensors()) by_type[t.dtype] += static_cast<double>(t.nbytes());
+  std::string types;
+  for (const auto& [type, bytes] : by_type)
+    types += (types.empty() ? "" : ", ") + std::string(dtype_name(type)) + " " + bytes_human(bytes);
+  r.line("weights", types);
+  const auto size = fs::file_size(path);
+  r.line("file", fs::path(path).filename().string() + "  " + bytes_human(static_cast<double>(size)) + " (" +
+                     grouped(static_cast<std::int64_t>(size)) + " bytes)");
+}
+
+Report describe(const std::string& path, const Config& c) {
+  Report r;
+  r.line("model", path);
+  architecture(c, r);
+  positions(c, r);
+  sizes(c, r);
+  return r;
+}
+
 }  // namespace
 
 KvCachePerToken kv_cache_per_token(const Config& c) {
@@ -169,18 +193,20 @@ KvCachePerToken kv_cache_per_token(const Config& c) {
           c.num_layers * c.num_heads * (c.qk_head_dim() + c.v_head_dim)};
 }
 
-std::string model_info(const std::string& dir) {
+std::string model_info(const std::string& path) {
   std::error_code ec;
-  check(fs::is_directory(dir, ec), dir + ": no such model directory");
-  const std::string config_path = (fs::path(dir) / "config.json").string();
-  check(fs::exists(config_path, ec), dir + ": no config.json (not a Hugging Face model directory)");
-  const Config c = Config::from_file(config_path);
-  Report r;
-  r.line("model", dir);
-  architecture(c, r);
-  positions(c, r);
-  sizes(c, r);
-  files(dir, r);
+  if (fs::is_regular_file(path, ec)) {
+    // Mapped, not read: only the header and tensor table are touched.
+    const auto ck = Checkpoint::open_gguf(path, FileMode::Map);
+    Report r = describe(path, ck->config());
+    gguf_weights(*ck, path, r);
+    return r.str();
+  }
+  check(fs::is_directory(path, ec), path + ": no such model directory or GGUF file");
+  const std::string config_path = (fs::path(path) / "config.json").string();
+  check(fs::exists(config_path, ec), path + ": no config.json (not a Hugging Face model directory)");
+  Report r = describe(path, Config::from_file(config_path));
+  files(path, r);
   return r.str();
 }
 

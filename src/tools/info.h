@@ -1,5 +1,5 @@
-// `dsv2 info`: what a model directory holds, from config.json alone (no weights are read), so it
-// answers instantly even for a 472 GB checkpoint.
+// `dsv2 info`: what a model holds, from config.json or the GGUF header alone (no weights are
+// read), so it answers instantly even for a 472 GB checkpoint.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -17,8 +17,9 @@ struct KvCachePerToken {
 };
 KvCachePerToken kv_cache_per_token(const Config& c);
 
-// The report `dsv2 info -m DIR` prints: architecture, parameter counts, KV cache per token and
-// the safetensors files. Throws Error for a missing directory or a bad config.json.
-std::string model_info(const std::string& dir);
+// The report `dsv2 info -m MODEL` prints: architecture, parameter counts, KV cache per token and
+// the safetensors files of a Hugging Face directory, or the weight types and size of a GGUF
+// file. Throws Error for a missing path, a bad config.json or a malformed GGUF file.
+std::string model_info(const std::string& path);
 
 }  // namespace dsv2::tools

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "support/fixtures.h"
 #include "tools/synth.h"
@@ -41,6 +42,21 @@ TEST(Info, GroupLimitedRoutingAndQueryLora) {
   expect_has(r.out, "group_limited_greedy (n_group 4, topk_group 2), routed_scaling_factor 16,");
 }
 
+// A GGUF file describes the same model as the directory it was converted from, plus the bytes
+// of each weight type (matrices in the requested type, the router and norms in f32).
+TEST(Info, GgufFileOfLiteTiny) {
+  test::TempDir tmp;
+  const std::string gguf = tmp.file("lite-tiny.gguf");
+  auto conv = test::run_dsv2({"convert", test::fixture("golden/lite-tiny/model"), gguf, "--type", "q8_0"});
+  ASSERT_EQ(conv.exit_code, 0) << conv.err;
+  auto r = test::run_dsv2({"info", "-m", gguf});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s : {"layers         4 (1 dense, 3 MoE)", "16 routed, top-4, 2 shared, width 48",
+                        "1280 bytes f32, 640 bytes bf16 (MLA: 4 layers x 80 values)", "weights        f32 ",
+                        "q8_0 ", "file           lite-tiny.gguf  "})
+    expect_has(r.out, s);
+}
+
 TEST(Info, LiteKvCacheIs576ValuesPerLayer) {
   const Config c = synth_preset("lite");
   const KvCachePerToken kv = kv_cache_per_token(c);
@@ -50,7 +66,8 @@ TEST(Info, LiteKvCacheIs576ValuesPerLayer) {
 
 TEST(Info, ErrorsAreOneLine) {
   test::TempDir tmp;
-  for (const std::string& dir : {tmp.file("missing"), tmp.path()}) {
+  std::ofstream(tmp.file("bad.gguf")) << "not a GGUF file";
+  for (const std::string& dir : {tmp.file("missing"), tmp.path(), tmp.file("bad.gguf")}) {
     auto r = test::run_dsv2({"info", "-m", dir});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.err.find(dir), std::string::npos) << r.err;
