@@ -83,7 +83,7 @@ static unsigned cpu_family() {
 // - Zen 5 and later: an L1 prefetch slows a plain read (44 GB/s with 1 KiB into L1, 34-41 with
 //   1 KiB into L1 plus 12 KiB into L2, 48-50 with 12 KiB into L2 alone). The Q4_0 kernel follows:
 //   L2 alone decodes 11-17% faster than 1 KiB / 8 KiB (8-24 KiB alike). The Q8_0 kernel, with
-//   twice the loads and dot instructions per byte, does not: 1 KiB / 8 KiB decodes ~6% faster.
+//   twice the loads per byte (each widened to 16 bits), does not: 1 KiB / 8 KiB decodes ~6% faster.
 static PrefetchDistances detect_prefetch(DType t) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
