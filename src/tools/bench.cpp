@@ -147,7 +147,9 @@ double weight_bytes_per_token(const DeepseekV2& model) {
 std::vector<BenchResult> run_bench(DeepseekV2& m, const BenchOptions& opt) {
   std::vector<BenchResult> out;
   if (opt.n_prompt > 0) {
-    bench_pp(m, std::min<std::int64_t>(opt.n_prompt, 16), opt.seed);  // warm-up: page in, grow scratch
+    // Warm-up at the full size, as llama-bench does: scratch buffers grow to what n_prompt rows
+    // need (page faults included) here, not in the first timed repetition.
+    bench_pp(m, opt.n_prompt, opt.seed);
     std::vector<double> tps;
     for (int r = 0; r < opt.reps; ++r) tps.push_back(bench_pp(m, opt.n_prompt, opt.seed + static_cast<std::uint64_t>(r)));
     out.push_back({"pp" + std::to_string(opt.n_prompt), summarize(tps), {}, {}});
