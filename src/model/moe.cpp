@@ -22,8 +22,9 @@ void mlp_forward(const MlpWeights& w, const float* x, std::int64_t T, float* out
 
 namespace {
 
-// Output rows per work unit: small enough that a decode step's ~8 experts split evenly over the
-// threads, large enough that a unit's weight tile amortises the call.
+// Output rows per work unit, the grain of the split between threads: small enough that a decode
+// step's ~8 experts split evenly over them (a thread's claimed units of one expert then run as
+// one kernel call).
 constexpr std::int64_t kUnit = 64;
 
 std::int64_t units(std::int64_t rows) { return (rows + kUnit - 1) / kUnit; }
@@ -85,7 +86,7 @@ void quantize_inputs(const ExpertTask& t, const float* x, std::int64_t H, MoeScr
   quantize_acts(t.w->gate.dtype, gather, t.n, H, s.xq.data() + t.xq);
 }
 
-// gate and up rows [o0, o1) of one expert in a single pass over its input, then silu * up.
+// gate rows [o0, o1) of one expert, then its up rows, then silu * up.
 void gate_up_unit(const ExpertTask& t, std::int64_t o0, std::int64_t o1, MoeScratch& s) {
   const std::int64_t I = t.w->gate.rows();
   float* g = s.h.data() + t.h;
@@ -105,11 +106,14 @@ void routed_and_shared(const MoeWeights& w, const float* x, std::int64_t T, std:
       quantize_inputs(t, x, H, s, s.x_e.data() + t.y);  // gathered rows laid out like outputs
     }
   });
+  // A claim's units of one expert go to the kernel as one call: each matrix is then read as one
+  // stream, not restarted every 64 rows (Lite Q4_0 decode: 3.4% faster, paired runs).
   pool.parallel_for(n_units, [&](std::int64_t b, std::int64_t e, int) {
-    for (std::int64_t u = b; u < e; ++u) {
+    for (std::int64_t u = b; u < e;) {
       const ExpertTask& t = task_of_unit(s, u);
-      const std::int64_t o0 = (u - t.units_begin) * kUnit;
-      gate_up_unit(t, o0, std::min(o0 + kUnit, t.w->gate.rows()), s);
+      const std::int64_t end = std::min(e, t.units_begin + units(t.w->gate.rows()));
+      gate_up_unit(t, (u - t.units_begin) * kUnit, std::min((end - t.units_begin) * kUnit, t.w->gate.rows()), s);
+      u = end;
     }
   });
   pool.parallel_for(n_tasks, [&](std::int64_t b, std::int64_t e, int) {
@@ -120,10 +124,12 @@ void routed_and_shared(const MoeWeights& w, const float* x, std::int64_t T, std:
   });
   const std::int64_t per_task = units(H);
   pool.parallel_for(n_tasks * per_task, [&](std::int64_t b, std::int64_t e, int) {
-    for (std::int64_t u = b; u < e; ++u) {
+    for (std::int64_t u = b; u < e;) {
       const ExpertTask& t = s.tasks[static_cast<std::size_t>(u / per_task)];
+      const std::int64_t end = std::min(e, (u / per_task + 1) * per_task);
       const std::int64_t o0 = (u % per_task) * kUnit;
-      matmul_part(t.w->down, s.hq.data() + t.hq, t.n, o0, std::min(o0 + kUnit, H), s.y.data() + t.y, H);
+      matmul_part(t.w->down, s.hq.data() + t.hq, t.n, o0, std::min(o0 + (end - u) * kUnit, H), s.y.data() + t.y, H);
+      u = end;
     }
   });
 }
