@@ -41,6 +41,12 @@ struct BenchResult {
 // extra allocation to inflate peak RSS. Best of 12 passes, 3 with each of four prefetch schemes.
 double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::size_t bytes = std::size_t{1} << 30);
 
+// Reads every weight matrix a decode step may use once. The first read of memory the load wrote
+// can run far slower than later ones (6-7 GB/s against 45-60 for Lite Q4_0 experts on a Zen 5
+// VM, for seconds after the load; not in the guest's page tables: no fault shows in a profile),
+// so generation repetitions start after this, and measure the steady state a server reaches.
+void touch_weights(const DeepseekV2& model, ThreadPool& pool);
+
 // Bytes of weights one decoded token reads: attention (incl. the absorbed W_UK / W_UV), dense
 // MLPs, shared experts, top-k routed experts and the router, lm_head, as the model holds them.
 double weight_bytes_per_token(const DeepseekV2& model);
