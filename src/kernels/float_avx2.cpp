@@ -12,16 +12,19 @@ namespace {
 
 // Each Load reads 8 values of a row starting at element i as floats; scalar() reads one (tails).
 struct F32Load {
+  static constexpr int kBytes = 4;
   static __m256 load(const std::uint8_t* p, std::int64_t i) { return _mm256_loadu_ps(reinterpret_cast<const float*>(p) + i); }
   static float scalar(const std::uint8_t* p, std::int64_t i) { return reinterpret_cast<const float*>(p)[i]; }
 };
 struct F16Load {
+  static constexpr int kBytes = 2;
   static __m256 load(const std::uint8_t* p, std::int64_t i) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const std::uint16_t*>(p) + i)));
   }
   static float scalar(const std::uint8_t* p, std::int64_t i) { return f16(reinterpret_cast<const std::uint16_t*>(p)[i]); }
 };
 struct Bf16Load {
+  static constexpr int kBytes = 2;
   static __m256 load(const std::uint8_t* p, std::int64_t i) {
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const std::uint16_t*>(p) + i));
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
@@ -29,6 +32,8 @@ struct Bf16Load {
   static float scalar(const std::uint8_t* p, std::int64_t i) { return bf16_to_f32(reinterpret_cast<const std::uint16_t*>(p)[i]); }
 };
 
+// Prefetches the next tile's rows as it goes: rows are separate streams that the hardware
+// prefetchers ramp up on too slowly (as float_avx512.cpp).
 template <class WL, class XL>
 struct FloatKernel {
   static constexpr int kW = 2, kX = 4;
@@ -52,6 +57,7 @@ struct FloatKernel {
       for (int c = 0; c < X; ++c) xv[c] = XL::load(x[c], i);
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
+        if (i * WL::kBytes % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(w[r] + W * a.w_stride + i * WL::kBytes), _MM_HINT_T0);
         const __m256 wv = WL::load(w[r], i);
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);
