@@ -35,8 +35,8 @@ struct BF16W {
 // F32 activations with any float-like weight type: acc += w * x, 16 values per step. Each
 // weight row is its own stream, restarted every few KiB (a tile's rows), so the rows of the next
 // tile are prefetched as this one goes (past the last tile: prefetches never fault). Decode-shaped
-// products (1408 x 2048, one activation row, 2 threads, Zen 5) read 2x faster: bf16 23-25 ->
-// 44-53 GB/s, f16 18-20 -> 39-43, f32 23 -> 31-41.
+// products (48 distinct 1408 x 2048 matrices, one activation row, 2 threads, Zen 5) read 2x
+// faster: bf16 21-23 -> 47-54 GB/s, f16 18-20 -> 44-48, f32 23-26 -> 46-50.
 template <class WT>
 struct FloatKernel {
   static constexpr int kW = 4, kX = 4;
