@@ -70,29 +70,41 @@ MlaWeights bind_mla(const Checkpoint& ck, const Config& c, const std::string& p)
   return a;
 }
 
-}  // namespace
-
-std::size_t interleave_matrices(ModelWeights& w, ThreadPool& pool) {
-  std::vector<Tensor*> all;
-  std::set<const void*> seen;  // a matrix viewed twice must not be rewritten twice
-  auto one = [&](Tensor& t) {
-    if (t.data == nullptr || t.data == w.embed.data) return;  // absent, or lm_head tied to the embedding
-    check(seen.insert(t.data).second, "interleave_matrices: two weight views share their bytes");
-    all.push_back(&t);
-  };
-  auto mlp = [&](MlpWeights& m) { one(m.gate), one(m.up), one(m.down); };
-  one(w.lm_head);
-  for (LayerWeights& l : w.layers) {
-    MlaWeights& a = l.attn;
-    for (Tensor* t : {&a.q_proj, &a.q_a_proj, &a.q_b_proj, &a.kv_a_proj, &a.o_proj}) one(*t);
-    for (Tensor& t : a.uk_t) one(t);
-    for (Tensor& t : a.uv) one(t);
+// Both constnesses of matmul_weights: W is ModelWeights or const ModelWeights, T Tensor or
+// const Tensor.
+template <class T, class W>
+std::vector<T*> collect_matmul_weights(W& w) {
+  std::vector<T*> out{&w.lm_head};
+  auto mlp = [&](auto& m) { out.insert(out.end(), {&m.gate, &m.up, &m.down}); };
+  for (auto& l : w.layers) {
+    auto& a = l.attn;
+    out.insert(out.end(), {&a.q_proj, &a.q_a_proj, &a.q_b_proj, &a.kv_a_proj, &a.o_proj});
+    for (auto& t : a.uk_t) out.push_back(&t);
+    for (auto& t : a.uv) out.push_back(&t);
     if (!l.is_moe) {
       mlp(l.mlp);
       continue;
     }
-    for (MlpWeights& e : l.moe.experts) mlp(e);
+    out.push_back(&l.moe.router);
+    for (auto& e : l.moe.experts) mlp(e);
     if (l.moe.has_shared) mlp(l.moe.shared);
+  }
+  std::erase_if(out, [](T* t) { return t->data == nullptr; });
+  return out;
+}
+
+}  // namespace
+
+std::vector<Tensor*> matmul_weights(ModelWeights& w) { return collect_matmul_weights<Tensor>(w); }
+std::vector<const Tensor*> matmul_weights(const ModelWeights& w) { return collect_matmul_weights<const Tensor>(w); }
+
+std::size_t interleave_matrices(ModelWeights& w, ThreadPool& pool) {
+  std::vector<Tensor*> all;
+  std::set<const void*> seen;  // a matrix viewed twice must not be rewritten twice
+  for (Tensor* t : matmul_weights(w)) {
+    if (t->data == w.embed.data) continue;  // lm_head tied to the embedding, which is read by rows
+    check(seen.insert(t->data).second, "interleave_matrices: two weight views share their bytes");
+    all.push_back(t);
   }
   // Matrices are independent: all cores rewrite them (~1.5 s on one core for Lite Q4_0).
   std::vector<char> rewritten(all.size(), 0);

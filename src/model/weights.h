@@ -56,6 +56,12 @@ struct ModelWeights {
 
 ModelWeights bind_weights(const Checkpoint& ck);
 
+// Every matrix the matmuls read, once each: attention (incl. the absorbed W_UK / W_UV), routers,
+// dense MLPs, every expert, lm_head (also when it is the embedding table). Absent ones (q_proj or
+// the query LoRA pair) are left out.
+std::vector<Tensor*> matmul_weights(ModelWeights& w);
+std::vector<const Tensor*> matmul_weights(const ModelWeights& w);
+
 // Rewrites every matrix the matmuls read (not the embedding table, which is read by rows) into
 // the kernels' row-interleaved layout where its dtype has one (Q4_0, Q8_0: see
 // interleave_in_place), in place. Only for weights in private, writable memory

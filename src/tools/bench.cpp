@@ -98,31 +98,10 @@ double attention_bytes(const MlaWeights& a) {
   return total;
 }
 
-// Every matrix a decode step may read (all routed experts, not only a step's top-k).
-std::vector<const Tensor*> decode_matrices(const ModelWeights& w) {
-  std::vector<const Tensor*> out{&w.lm_head};
-  auto mlp = [&](const MlpWeights& m) { out.insert(out.end(), {&m.gate, &m.up, &m.down}); };
-  for (const LayerWeights& l : w.layers) {
-    const MlaWeights& a = l.attn;
-    out.insert(out.end(), {&a.q_proj, &a.q_a_proj, &a.q_b_proj, &a.kv_a_proj, &a.o_proj});
-    for (const Tensor& t : a.uk_t) out.push_back(&t);
-    for (const Tensor& t : a.uv) out.push_back(&t);
-    if (!l.is_moe) {
-      mlp(l.mlp);
-      continue;
-    }
-    out.push_back(&l.moe.router);
-    for (const MlpWeights& e : l.moe.experts) mlp(e);
-    if (l.moe.has_shared) mlp(l.moe.shared);
-  }
-  std::erase_if(out, [](const Tensor* t) { return t->data == nullptr; });
-  return out;
-}
-
 }  // namespace
 
 void touch_weights(const DeepseekV2& model, ThreadPool& pool) {
-  const std::vector<const Tensor*> items = decode_matrices(model.weights());
+  const std::vector<const Tensor*> items = matmul_weights(model.weights());
   const auto read = kernels::active_kernels().stream_read;
   std::vector<std::uint64_t> sums(static_cast<std::size_t>(pool.size()) * 8);
   pool.parallel_for(static_cast<std::int64_t>(items.size()), [&](std::int64_t b, std::int64_t e, int t) {

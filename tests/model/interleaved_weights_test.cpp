@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "generate/evaluate.h"
 #include "kernels/kernels.h"
 #include "model/deepseek_v2.h"
+#include "model/weights.h"
 #include "support/fidelity.h"
 #include "support/fixtures.h"
 #include "support/golden.h"
@@ -47,6 +49,39 @@ TEST_P(InterleavedWeights, LoadedModelMatchesMappedModel) {
       ASSERT_LE(test::max_row_diff(a.data() + p * g.vocab, b.data() + p * g.vocab, g.vocab), 1e-3f) << "position " << p;
   }
   EXPECT_EQ(greedy_continuation(mapped, g.greedy_prompt, 16), greedy_continuation(loaded, g.greedy_prompt, 16));
+}
+
+// matmul_weights (what the loader interleaves and the benchmark warms up) lists each matrix of
+// every kind once, and the load interleaved every Q8_0 one of whole row groups (tiny-coder's
+// 48-column W_UK copies stay f16: no Q8_0 block fits).
+TEST(InterleavedWeights, MatmulWeightsListEveryMatrixOnce) {
+  const test::Golden g = test::load_golden("tiny-coder");
+  test::TempDir d;
+  const std::string path = d.file("m.gguf");
+  tools::convert_to_gguf({g.model_dir, path, DType::Q8_0, GgufLayout::Mla, /*progress=*/false});
+  DeepseekV2 m(Checkpoint::open(path, FileMode::Load), 2);
+  const Config& c = m.config();
+  const ModelWeights& w = m.weights();
+  std::int64_t expected = 1;  // lm_head
+  for (const LayerWeights& l : w.layers) {
+    expected += (c.q_lora_rank > 0 ? 4 : 3) + 2 * c.num_heads;
+    expected += l.is_moe ? 1 + 3 * c.n_routed_experts + (l.moe.has_shared ? 3 : 0) : 3;
+  }
+  const std::vector<const Tensor*> all = matmul_weights(w);
+  EXPECT_EQ(static_cast<std::int64_t>(all.size()), expected);
+  std::set<const Tensor*> distinct(all.begin(), all.end());
+  EXPECT_EQ(distinct.size(), all.size());
+  EXPECT_TRUE(distinct.count(&w.lm_head) && distinct.count(&w.layers.back().moe.experts.back().down) &&
+              distinct.count(&w.layers.back().attn.uv.back()) && distinct.count(&w.layers.back().moe.router));
+  std::int64_t interleaved = 0;
+  for (const Tensor* t : all) {
+    EXPECT_NE(t->data, nullptr);
+    if (t->rows() % 16 == 0) {  // whole row groups: a Q8_0 matrix must have been rewritten
+      EXPECT_NE(t->dtype, DType::Q8_0) << "shape " << t->rows() << " x " << t->cols();
+    }
+    interleaved += t->dtype == DType::Q8_0_R16;
+  }
+  EXPECT_GT(interleaved, 3 * c.n_routed_experts);
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(DType::Q4_0, DType::Q8_0),
