@@ -98,18 +98,25 @@ double attention_bytes(const MlaWeights& a) {
   return total;
 }
 
-}  // namespace
-
-void touch_weights(const DeepseekV2& model, ThreadPool& pool) {
-  const std::vector<const Tensor*> items = matmul_weights(model.weights());
+// Reads every matrix of `items` whole, split over the pool's threads, prefetching `pf` ahead;
+// returns the seconds it took.
+double read_all(const std::vector<const Tensor*>& items, ThreadPool& pool, kernels::PrefetchDistances pf) {
   const auto read = kernels::active_kernels().stream_read;
   std::vector<std::uint64_t> sums(static_cast<std::size_t>(pool.size()) * 8);
+  const auto t0 = Clock::now();
   pool.parallel_for(static_cast<std::int64_t>(items.size()), [&](std::int64_t b, std::int64_t e, int t) {
     for (std::int64_t i = b; i < e; ++i) {
       const Tensor& m = *items[static_cast<std::size_t>(i)];
-      sums[static_cast<std::size_t>(t) * 8] += read(m.data, m.nbytes(), kernels::prefetch_distances(DType::Q4_0_R16));  // kept
+      sums[static_cast<std::size_t>(t) * 8] += read(m.data, m.nbytes(), pf);  // keeps the reads alive
     }
   });
+  return seconds_since(t0);
+}
+
+}  // namespace
+
+void touch_weights(const DeepseekV2& model, ThreadPool& pool) {
+  read_all(matmul_weights(model.weights()), pool, kernels::prefetch_distances(DType::Q4_0_R16));
 }
 
 double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::size_t bytes) {
@@ -117,25 +124,14 @@ double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::si
   if (items.empty()) return 0;
   std::size_t total = 0;
   for (const Tensor* t : items) total += t->nbytes();
-  const auto read = kernels::active_kernels().stream_read;
   // Which prefetch streams fastest depends on the CPU (kernels.h), so the probe keeps the best of
   // L1 only, L2 only and the kernels' own distances: a roofline from a slower scheme would
   // overstate every share.
   const kernels::PrefetchDistances schemes[] = {{1024, 0}, {0, 12288}, kernels::prefetch_distances(DType::Q4_0_R16),
                                                 kernels::prefetch_distances(DType::Q8_0_R16)};
-  std::vector<std::uint64_t> sums(static_cast<std::size_t>(pool.size()) * 8);
   double best = 0;
-  for (int pass = 0; pass < 12; ++pass) {
-    const kernels::PrefetchDistances pf = schemes[pass % 4];
-    const auto t0 = Clock::now();
-    pool.parallel_for(static_cast<std::int64_t>(items.size()), [&](std::int64_t b, std::int64_t e, int t) {
-      for (std::int64_t i = b; i < e; ++i) {
-        const Tensor& m = *items[static_cast<std::size_t>(i)];
-        sums[static_cast<std::size_t>(t) * 8] += read(m.data, m.nbytes(), pf);  // keeps the reads alive
-      }
-    });
-    best = std::max(best, static_cast<double>(total) / seconds_since(t0) / 1e9);
-  }
+  for (int pass = 0; pass < 12; ++pass)
+    best = std::max(best, static_cast<double>(total) / read_all(items, pool, schemes[pass % 4]) / 1e9);
   return best;
 }
 
