@@ -120,6 +120,7 @@ static KernelSet make_set(Isa isa) {
   s.lane_dots = Fns::lane_dots;
   s.lane_softmax = Fns::lane_softmax;
   s.lane_sums = Fns::lane_sums;
+  s.silu_mul = Fns::silu_mul;
   s.stream_read = Fns::stream_read;
   return s;
 }
@@ -144,6 +145,7 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto lane_dots = ns::lane_dots;                \
     static constexpr auto lane_softmax = ns::lane_softmax;          \
     static constexpr auto lane_sums = ns::lane_sums;                \
+    static constexpr auto silu_mul = ns::silu_mul;                  \
     static constexpr auto stream_read = ns::stream_read;            \
   };
 DSV2_ISA_FNS(scalar)

@@ -22,6 +22,7 @@
   void lane_dots(const LaneDotsArgs&);                                      \
   void lane_softmax(const LaneSoftmaxArgs&);                                \
   void lane_sums(const LaneSumsArgs&);                                      \
+  void silu_mul(float* gate, const float* up, std::int64_t n);              \
   std::uint64_t stream_read(const void* data, std::size_t bytes, PrefetchDistances pf);
 
 namespace dsv2::kernels {

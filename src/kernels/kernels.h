@@ -68,6 +68,10 @@ using LaneSoftmaxFn = void (*)(const LaneSoftmaxArgs&);
 // The exp of LaneSoftmax at every level, as scalar code (within 2 ulp of exp for x <= 0; 0
 // below -87.5, where exp is subnormal).
 float lane_exp(float x);
+// gate[i] = silu(gate[i]) * up[i] for i < n, silu(g) = g * sigmoid(g) with the sigmoid from
+// e = lane_exp(-|g|): 1 / (1 + e) for g >= 0, e / (1 + e) below, so exp never overflows (silu of
+// g < -87.5 is -0). One exp per value at every level, bit-identical across levels.
+using SiluMulFn = void (*)(float* gate, const float* up, std::int64_t n);
 // Weighted sums: y[q * ldy + c] = sum over r < nr of p[r * ldp + q] * rows[r * ldr + c], for
 // q < nq and c < n (p holds one weight per row and query, in the layout LaneDots writes).
 struct LaneSumsArgs {
@@ -100,6 +104,7 @@ struct KernelSet {
   LaneDotsFn lane_dots = nullptr;
   LaneSoftmaxFn lane_softmax = nullptr;
   LaneSumsFn lane_sums = nullptr;
+  SiluMulFn silu_mul = nullptr;
   // Sum of `bytes` bytes read with the level's widest loads, prefetching `pf` ahead: a
   // read-bandwidth probe.
   std::uint64_t (*stream_read)(const void* data, std::size_t bytes, PrefetchDistances pf) = nullptr;

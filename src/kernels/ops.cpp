@@ -1,5 +1,7 @@
 #include "kernels/ops.h"
 
+#include "kernels/kernels.h"
+
 #include <cmath>
 
 namespace dsv2 {
@@ -11,12 +13,7 @@ void rmsnorm(const float* x, const float* w, std::int64_t n, float eps, float* o
   for (std::int64_t i = 0; i < n; ++i) out[i] = w[i] * (x[i] * inv);
 }
 
-void silu_mul(float* gate, const float* up, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void silu_mul(float* gate, const float* up, std::int64_t n) { kernels::active_kernels().silu_mul(gate, up, n); }
 
 void softmax(float* x, std::int64_t n) {
   float mx = x[0];

@@ -6,7 +6,7 @@ namespace dsv2 {
 
 // out = w * x / sqrt(mean(x^2) + eps); statistics in float32 (the reference does the same).
 void rmsnorm(const float* x, const float* w, std::int64_t n, float eps, float* out);
-// gate = silu(gate) * up, in place.
+// gate = silu(gate) * up, in place (kernels.h SiluMulFn: the same bits at every ISA level).
 void silu_mul(float* gate, const float* up, std::int64_t n);
 // In-place softmax with max subtraction.
 void softmax(float* x, std::int64_t n);

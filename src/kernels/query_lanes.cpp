@@ -1,4 +1,4 @@
-// The query-lane kernels (kernels.h) as scalar reference code: each output is the same fmas,
+// The query-lane kernels and silu_mul (kernels.h) as scalar reference code: each output is the same fmas,
 // in the same order, as in every SIMD lane of query_lanes_avx2.cpp / _avx512.cpp, so all levels
 // agree bit for bit.
 #include <bit>
@@ -59,6 +59,13 @@ void lane_softmax(const LaneSoftmaxArgs& a) {
     }
     const float inv = 1.0f / sum;
     for (std::int64_t r = 0; r < a.nr; ++r) x[r * a.ldx] *= inv;
+  }
+}
+
+void silu_mul(float* gate, const float* up, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float g = gate[i], e = lane_exp(-std::fabs(g));
+    gate[i] = g * ((g >= 0.0f ? 1.0f : e) / (1.0f + e)) * up[i];
   }
 }
 

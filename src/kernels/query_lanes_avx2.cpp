@@ -1,4 +1,4 @@
-// AVX2 + FMA query-lane kernels (kernels.h; the code is query_lanes_impl.h): 8 lanes, partial
+// AVX2 + FMA query-lane kernels and silu_mul (kernels.h; the code is query_lanes_impl.h): 8 lanes, partial
 // vectors through vmaskmovps. Bit-identical to the scalar reference (query_lanes.cpp).
 #include <immintrin.h>
 
@@ -37,6 +37,8 @@ struct Simd {
   static V pow2(V n) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
   }
+  static V neg_abs(V x) { return _mm256_or_ps(x, _mm256_set1_ps(-0.0f)); }
+  static V select_nonneg(V x, V a, V b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ)); }
   // The and also keeps the compiler from fusing y's product into the caller's sum.
   static V zero_below(V x, float lo, V y) { return _mm256_and_ps(y, _mm256_cmp_ps(x, _mm256_set1_ps(lo), _CMP_NLT_UQ)); }
 };
@@ -46,5 +48,6 @@ struct Simd {
 void lane_dots(const LaneDotsArgs& a) { lane_dots_simd<Simd>(a); }
 void lane_softmax(const LaneSoftmaxArgs& a) { lane_softmax_simd<Simd>(a); }
 void lane_sums(const LaneSumsArgs& a) { lane_sums_simd<Simd>(a); }
+void silu_mul(float* gate, const float* up, std::int64_t n) { silu_mul_simd<Simd>(gate, up, n); }
 
 }  // namespace dsv2::kernels::avx2

@@ -1,4 +1,4 @@
-// AVX-512 query-lane kernels (kernels.h; the code is query_lanes_impl.h): 16 lanes, partial
+// AVX-512 query-lane kernels and silu_mul (kernels.h; the code is query_lanes_impl.h): 16 lanes, partial
 // vectors through mask registers, broadcasts as embedded-broadcast fma operands.
 // Bit-identical to the scalar reference (query_lanes.cpp).
 #include "kernels/avx512_util.h"
@@ -36,6 +36,10 @@ struct Simd {
   static V pow2(V n) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
   }
+  static V neg_abs(V x) { return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN))); }
+  static V select_nonneg(V x, V a, V b) {  // x >= 0 ? a : b (NaN x: b)
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ), b, a);
+  }
   static V zero_below(V x, float lo, V y) {  // NaN x keeps y (NaN too)
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(lo), _CMP_NLT_UQ), y);
   }
@@ -46,5 +50,6 @@ struct Simd {
 void lane_dots(const LaneDotsArgs& a) { lane_dots_simd<Simd>(a); }
 void lane_softmax(const LaneSoftmaxArgs& a) { lane_softmax_simd<Simd>(a); }
 void lane_sums(const LaneSumsArgs& a) { lane_sums_simd<Simd>(a); }
+void silu_mul(float* gate, const float* up, std::int64_t n) { silu_mul_simd<Simd>(gate, up, n); }
 
 }  // namespace dsv2::kernels::avx512

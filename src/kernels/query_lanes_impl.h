@@ -225,4 +225,17 @@ void lane_softmax_simd(const LaneSoftmaxArgs& a) {
   }
 }
 
+// silu_mul (query_lanes.cpp) in every lane: the same operations in the same order.
+template <class S>
+void silu_mul_simd(float* gate, const float* up, std::int64_t n) {
+  const typename S::V one = S::set1(1.0f);
+  for (std::int64_t i = 0; i < n; i += S::kLanes) {
+    const typename S::M m = S::first(n - i);
+    const typename S::V g = S::load(gate + i, m);
+    const typename S::V e = lane_exp_simd<S>(S::neg_abs(g));
+    const typename S::V sigmoid = S::div(S::select_nonneg(g, one, e), S::add(one, e));
+    S::store(gate + i, m, S::mul(S::mul(g, sigmoid), S::load(up + i, m)));
+  }
+}
+
 }  // namespace dsv2::kernels

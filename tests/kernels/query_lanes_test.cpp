@@ -1,4 +1,4 @@
-// The query-lane kernels (LaneDots, LaneSoftmax, LaneSums): the scalar reference against double
+// The query-lane kernels (LaneDots, LaneSoftmax, LaneSums) and SiluMul, which shares their exp: the scalar reference against double
 // precision, every SIMD level bit for bit against it over all tile shapes and tails, results
 // independent of how rows, queries and columns are split between calls, and lane_exp's accuracy.
 #include <gtest/gtest.h>
@@ -192,6 +192,41 @@ TEST(LaneExp, WithinTwoUlpAndEqualAtEveryLevel) {
   const auto nr = static_cast<std::int64_t>(col.size());
   const std::vector<float> want = softmax(kernel_set(Isa::Scalar), col, 1, nr, 1, 1.0f);
   for (const KernelSet* simd : simd_sets()) EXPECT_EQ(want, softmax(*simd, col, 1, nr, 1, 1.0f)) << isa_name(simd->isa);
+}
+
+// silu(g) * u against double precision over every 4096th float in [-100, 100] (and the edges of
+// exp's range), and every SIMD level bit for bit against the scalar reference, tails included.
+TEST(SiluMul, WithinFourUlpAndEqualAtEveryLevel) {
+  std::vector<float> g;
+  for (std::uint32_t b = 0; b <= std::bit_cast<std::uint32_t>(100.0f); b += 4096)
+    g.push_back(std::bit_cast<float>(b)), g.push_back(-std::bit_cast<float>(b));
+  for (float x : {-87.4f, -87.5f, -87.6f, -88.0f, -89.0f, 1e30f, -1e30f, INFINITY}) g.push_back(x);
+  const std::vector<float> u = test::random_floats(g.size(), 7);
+  std::vector<float> want = g;
+  kernel_set(Isa::Scalar).silu_mul(want.data(), u.data(), static_cast<std::int64_t>(want.size()));
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const double x = g[i], exact = x / (1.0 + std::exp(-x)) * u[i];
+    const double ulp = std::ldexp(1.0, std::ilogb(static_cast<float>(exact)) - 23);
+    // Below g = -87.5 the result is 0 (lane_exp's range): |g e^g u| < 1e-35 there.
+    const double tol = std::isfinite(exact) ? std::max(4.0 * ulp, 1e-35) : 0.0;
+    if (std::isinf(exact)) ASSERT_EQ(want[i], static_cast<float>(exact)) << "silu(" << g[i] << ")";
+    else ASSERT_LE(std::fabs(want[i] - exact), tol) << "silu(" << g[i] << ") * " << u[i] << " = " << want[i] << ", want " << exact;
+  }
+  std::vector<float> nan_in = {NAN};
+  kernel_set(Isa::Scalar).silu_mul(nan_in.data(), u.data(), 1);
+  EXPECT_TRUE(std::isnan(nan_in[0]));
+  for (const KernelSet* simd : simd_sets()) {
+    std::vector<float> got = g;
+    simd->silu_mul(got.data(), u.data(), static_cast<std::int64_t>(got.size()));
+    EXPECT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float))) << isa_name(simd->isa);
+    for (std::int64_t n = 0; n <= 40; ++n) {  // tails: values past n untouched
+      std::vector<float> a(g.begin(), g.begin() + 48), b = a;
+      kernel_set(Isa::Scalar).silu_mul(a.data(), u.data(), n);
+      simd->silu_mul(b.data(), u.data(), n);
+      EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << isa_name(simd->isa) << " n=" << n;
+      EXPECT_EQ(0, std::memcmp(a.data() + n, g.data() + n, (a.size() - n) * sizeof(float))) << "n=" << n;
+    }
+  }
 }
 
 std::vector<float> sums(const KernelSet& ks, const Problem& s) {
