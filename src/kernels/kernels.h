@@ -86,9 +86,11 @@ using LaneSumsFn = void (*)(const LaneSumsArgs&);
 using QuantizeActFn = void (*)(const float* x, std::int64_t n, void* dst);
 
 // How far ahead (bytes) a streaming kernel prefetches into L1 and L2; l1 == 0: no L1 prefetch,
-// only L2 (likewise l2 == 0 for the bandwidth probe).
+// only L2 (likewise l2 == 0 for the bandwidth probe). page != 0: also one prefetch per 4 KiB
+// page, that far ahead, so each page's address translation is under way before the L1/L2
+// prefetches reach it (tile.h).
 struct PrefetchDistances {
-  std::size_t l1, l2;
+  std::size_t l1, l2, page = 0;
 };
 
 struct TypeKernels {
@@ -115,7 +117,7 @@ struct KernelSet {
 // and the kernel (what was measured where: dispatch.cpp): Q4_0_R16 has its own, every other type
 // (Q8_0_R16, the K-quants) Q8_0_R16's. Env DSV2_PREFETCH=L1,L2 sets them all.
 const PrefetchDistances& prefetch_distances(DType t);
-PrefetchDistances parse_prefetch_distances(const char* text);  // "L1,L2"; throws Error naming DSV2_PREFETCH
+PrefetchDistances parse_prefetch_distances(const char* text);  // "L1,L2[,PAGE]"; throws Error naming DSV2_PREFETCH
 
 bool isa_supported(Isa isa);     // CPU (and build) can run it
 Isa active_isa();                // best supported, capped by DSV2_ISA; fixed after the first call

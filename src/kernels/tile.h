@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "kernels/kernels.h"
+#include "kernels/prefetch.h"
 
 // Before every loop over a tile's registers: GCC keeps an accumulator array in registers only if
 // all loops that index it are unrolled; otherwise it stores the whole array every iteration.
@@ -68,13 +69,19 @@ void gemm_row_groups(const GemmArgs& a) {
 // One prefetch per level for each cache line that starts inside the block: blocks are not whole
 // lines (288 / 544 bytes), and prefetching at fixed offsets from every block's start requested
 // some lines twice (Q8_0 read 10% slower that way on Zen 5).
+// With d.page, the line that starts each 4 KiB page also prefetches one line d.page ahead, so
+// the page's address translation (a nested page walk in a VM) is done before the L1/L2
+// prefetches and loads reach it; the hardware prefetchers stop at page boundaries. On a Zen 5
+// VM, 2 threads, 64 KiB ahead: the Q4_0 gemv over Lite's expert matrices 53 -> 63 GB/s, Lite
+// decode 16% (Q4_0) / 19% (Q8_0) / 7% (Q4_K) less time per token, paired in one process.
 template <class Block>
 inline void prefetch_ahead(const Block* blk, const PrefetchDistances& d) {
   const auto a = reinterpret_cast<std::uintptr_t>(blk);
   for (std::uintptr_t l = (a + 63) & ~std::uintptr_t{63}; l < a + sizeof(Block); l += 64) {
     const char* p = reinterpret_cast<const char*>(l);
-    if (d.l1 != 0) __builtin_prefetch(p + d.l1, 0, 3);
-    __builtin_prefetch(p + d.l2, 0, 2);
+    if (d.l1 != 0) prefetch_line<true>(p + d.l1);
+    prefetch_line<false>(p + d.l2);
+    if (d.page != 0 && (l & 4095) == 0) prefetch_line<false>(p + d.page);
   }
 }
 

@@ -125,13 +125,14 @@ double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::si
   std::size_t total = 0;
   for (const Tensor* t : items) total += t->nbytes();
   // Which prefetch streams fastest depends on the CPU (kernels.h), so the probe keeps the best of
-  // L1 only, L2 only and the kernels' own distances: a roofline from a slower scheme would
-  // overstate every share.
-  const kernels::PrefetchDistances schemes[] = {{1024, 0}, {0, 12288}, kernels::prefetch_distances(DType::Q4_0_R16),
+  // L1 only and L2 only, each with and without the page prefetch, and the kernels' own
+  // distances: a roofline from a slower scheme would overstate every share.
+  const kernels::PrefetchDistances schemes[] = {{1024, 0, 0}, {0, 12288, 0}, {1024, 0, 65536}, {0, 12288, 65536},
+                                                kernels::prefetch_distances(DType::Q4_0_R16),
                                                 kernels::prefetch_distances(DType::Q8_0_R16)};
   double best = 0;
   for (int pass = 0; pass < 12; ++pass)
-    best = std::max(best, static_cast<double>(total) / read_all(items, pool, schemes[pass % 4]) / 1e9);
+    best = std::max(best, static_cast<double>(total) / read_all(items, pool, schemes[pass % 6]) / 1e9);
   return best;
 }
 

@@ -14,9 +14,20 @@ TEST(Prefetch, ParsesL1CommaL2) {
   EXPECT_EQ(d.l2, 4096u);
 }
 
+TEST(Prefetch, ParsesAnOptionalPageDistance) {
+  EXPECT_EQ(parse_prefetch_distances("1024,8192").page, 0u);
+  const PrefetchDistances d = parse_prefetch_distances("0,12288,65536");
+  EXPECT_EQ(d.l1, 0u);
+  EXPECT_EQ(d.l2, 12288u);
+  EXPECT_EQ(d.page, 65536u);
+  EXPECT_EQ(parse_prefetch_distances("1024,3072,0").page, 0u);
+  EXPECT_EQ(parse_prefetch_distances("1024,3072,1048576").page, 1048576u);
+}
+
 TEST(Prefetch, RejectsMalformedValuesNamingTheVariable) {
   for (const char* bad : {"", "1024", "1024,", ",3072", "1000,3072", "1024,3000", "1024,0", "1024,131072",
-                          "1024,3072,", "1024;3072", "x,3072", "-64,3072"}) {
+                          "1024,3072,", "1024;3072", "x,3072", "-64,3072", "1024,3072,1000", "1024,3072,2097152",
+                          "1024,3072,4096,", "1024,3072,-4096", "1024,3072,x"}) {
     try {
       parse_prefetch_distances(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -39,6 +50,7 @@ TEST(Prefetch, ActiveDistancesAreWholeLinesAhead) {
     EXPECT_GE(d.l2, d.l1);  // L2 prefetches run further ahead than L1 ones (or alone)
     EXPECT_EQ(d.l1 % 64, 0u);
     EXPECT_EQ(d.l2 % 64, 0u);
+    EXPECT_EQ(d.page % 4096, 0u);
   }
 }
 
