@@ -4,6 +4,7 @@
 
 #include "kernels/avx2_util.h"
 #include "kernels/isa_impl.h"
+#include "kernels/prefetch.h"
 #include "kernels/tile.h"
 
 namespace dsv2::kernels::avx2 {
@@ -57,7 +58,7 @@ struct FloatKernel {
       for (int c = 0; c < X; ++c) xv[c] = XL::load(x[c], i);
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
-        if (i * WL::kBytes % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(w[r] + W * a.w_stride + i * WL::kBytes), _MM_HINT_T0);
+        if (i * WL::kBytes % 64 == 0) prefetch_line<true>(reinterpret_cast<const char*>(w[r] + W * a.w_stride + i * WL::kBytes));
         const __m256 wv = WL::load(w[r], i);
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);

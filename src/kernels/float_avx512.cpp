@@ -3,6 +3,7 @@
 // the reference computes (weights upcast, float32 math); vdpbf16ps would round x to bf16.
 #include "kernels/avx512_util.h"
 #include "kernels/isa_impl.h"
+#include "kernels/prefetch.h"
 #include "kernels/tile.h"
 
 namespace dsv2::kernels::avx512 {
@@ -56,7 +57,7 @@ struct FloatKernel {
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         const std::uint8_t* row = a.w + (i0 + r) * a.w_stride;
-        if (i * WT::kBytes % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(row + W * a.w_stride + i * WT::kBytes), _MM_HINT_T0);
+        if (i * WT::kBytes % 64 == 0) prefetch_line<true>(reinterpret_cast<const char*>(row + W * a.w_stride + i * WT::kBytes));
         const __m512 w = WT::load(row, i, m);
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) acc[r][c] = _mm512_fmadd_ps(w, x[c], acc[r][c]);

@@ -1,7 +1,7 @@
-// Internal: one software prefetch, issued exactly where the code puts it. GCC drops
-// __builtin_prefetch from loops it vectorizes or if-converts (GCC 12 deleted every prefetch of
-// tile.h's prefetch_ahead, in every kernel, once it had a conditional third one), and a lost
-// prefetch costs a third of the read bandwidth without a sign. As asm volatile it stays.
+// Internal: one software prefetch, issued exactly where the code puts it. GCC may drop
+// __builtin_prefetch when it transforms a loop (GCC 12 deleted every prefetch of tile.h's
+// prefetch_ahead, in every kernel, once it had a conditional third one), and a lost prefetch
+// only shows as slower decode. As asm volatile it stays.
 #pragma once
 
 namespace dsv2::kernels {

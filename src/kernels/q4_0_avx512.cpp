@@ -3,6 +3,7 @@
 // block's accumulator, so there is one vpdpbusd per pair of blocks per (weight row, act row).
 #include "kernels/avx512_util.h"
 #include "kernels/isa_impl.h"
+#include "kernels/prefetch.h"
 #include "kernels/tile.h"
 
 namespace dsv2::kernels::avx512 {
@@ -56,7 +57,7 @@ struct Q4_0Kernel {
       for (int r = 0; r < W; ++r) {
         // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
         // fetch the rows two tiles ahead while this tile computes.
-        _mm_prefetch(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride, _MM_HINT_T0);
+        prefetch_line<true>(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride);
         const BlockQ4_0& lo = w[r][b];
         const BlockQ4_0& hi = pair ? w[r][b + 1] : w[r][b];
         const __m512i wq = unpack_pair(lo, hi);

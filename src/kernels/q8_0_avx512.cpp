@@ -5,6 +5,7 @@
 // overflow.
 #include "kernels/avx512_util.h"
 #include "kernels/isa_impl.h"
+#include "kernels/prefetch.h"
 #include "kernels/tile.h"
 
 namespace dsv2::kernels::avx512 {
@@ -53,7 +54,7 @@ struct Q8_0Kernel {
       for (int r = 0; r < W; ++r) {
         // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
         // fetch the rows two tiles ahead while this tile computes.
-        _mm_prefetch(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride, _MM_HINT_T0);
+        prefetch_line<true>(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride);
         const BlockQ8_0& lo = w[r][b];
         const BlockQ8_0& hi = w[r][b1];
         const __m512i wlo = widen_2x16(lo.qs, hi.qs);

@@ -1,6 +1,6 @@
-// The query-lane kernels and silu_mul (kernels.h) as scalar reference code: each output is the same fmas,
-// in the same order, as in every SIMD lane of query_lanes_avx2.cpp / _avx512.cpp, so all levels
-// agree bit for bit.
+// The query-lane kernels and silu_mul (kernels.h) as scalar reference code: each output is the same
+// fmas, in the same order, as in every SIMD lane of query_lanes_avx2.cpp / _avx512.cpp, so all
+// levels agree bit for bit.
 #include <bit>
 #include <cmath>
 

@@ -1,5 +1,5 @@
-// AVX2 + FMA query-lane kernels and silu_mul (kernels.h; the code is query_lanes_impl.h): 8 lanes, partial
-// vectors through vmaskmovps. Bit-identical to the scalar reference (query_lanes.cpp).
+// AVX2 + FMA query-lane kernels and silu_mul (kernels.h; the code is query_lanes_impl.h): 8 lanes,
+// partial vectors through vmaskmovps. Bit-identical to the scalar reference (query_lanes.cpp).
 #include <immintrin.h>
 
 #include "kernels/isa_impl.h"

@@ -1,5 +1,5 @@
-// AVX-512 query-lane kernels and silu_mul (kernels.h; the code is query_lanes_impl.h): 16 lanes, partial
-// vectors through mask registers, broadcasts as embedded-broadcast fma operands.
+// AVX-512 query-lane kernels and silu_mul (kernels.h; the code is query_lanes_impl.h): 16 lanes,
+// partial vectors through mask registers, broadcasts as embedded-broadcast fma operands.
 // Bit-identical to the scalar reference (query_lanes.cpp).
 #include "kernels/avx512_util.h"
 #include "kernels/isa_impl.h"
