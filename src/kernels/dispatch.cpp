@@ -92,20 +92,25 @@ static unsigned cpu_family() {
 //   1 KiB into L1 plus 12 KiB into L2, 48-50 with 12 KiB into L2 alone). The Q4_0 kernel follows:
 //   L2 alone decodes 11-17% faster than 1 KiB / 8 KiB (8-24 KiB alike). The Q8_0 kernel, with
 //   twice the loads per byte (each widened to 16 bits), does not: 1 KiB / 8 KiB decodes ~6% faster.
-//   A page prefetch 64 KiB ahead (tile.h) cuts decode time per token by 16% (Q4_0) and 19% (Q8_0),
-//   32-128 KiB alike. Not measured on other CPUs, so not used there (DSV2_PREFETCH=L1,L2,65536
-//   turns it on).
+//   A page prefetch 64 KiB ahead (tile.h) for the interleaved kernels: `dsv2 bench` tg16 with and
+//   without, alternated, Q4_0 34-36 against 25-28 t/s, Q8_0 19.0 against 13.2-13.5 (32-128 KiB
+//   alike). Not for the K-quant kernels, which are compute-bound here (Q4_K: 14.5-16.3 against
+//   16.1-16.9 t/s with it). Not measured on other CPUs, so not used there (DSV2_PREFETCH=L1,L2,PAGE
+//   turns it on for all).
 static PrefetchDistances detect_prefetch(DType t) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
   if (cpu_family() < 0x1A) return {1024, 8192};
   constexpr std::size_t kPage = 65536;
-  return t == DType::Q4_0_R16 ? PrefetchDistances{0, 12288, kPage} : PrefetchDistances{1024, 8192, kPage};
+  if (t == DType::Q4_0_R16) return {0, 12288, kPage};
+  if (t == DType::Q8_0_R16) return {1024, 8192, kPage};
+  return {1024, 8192};
 }
 
 const PrefetchDistances& prefetch_distances(DType t) {
-  static const PrefetchDistances q4 = detect_prefetch(DType::Q4_0_R16), q8 = detect_prefetch(DType::Q8_0_R16);
-  return t == DType::Q4_0_R16 ? q4 : q8;
+  static const PrefetchDistances q4 = detect_prefetch(DType::Q4_0_R16), q8 = detect_prefetch(DType::Q8_0_R16),
+                                 other = detect_prefetch(DType::Q4_K);
+  return t == DType::Q4_0_R16 ? q4 : t == DType::Q8_0_R16 ? q8 : other;
 }
 
 template <class Fns>

@@ -44,7 +44,7 @@ TEST(Prefetch, ZeroL1MeansL2Only) {
 }
 
 TEST(Prefetch, ActiveDistancesAreWholeLinesAhead) {
-  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16}) {
+  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K, DType::Q6_K}) {
     const PrefetchDistances& d = prefetch_distances(t);
     EXPECT_GT(d.l2, 0u);
     EXPECT_GE(d.l2, d.l1);  // L2 prefetches run further ahead than L1 ones (or alone)
