@@ -101,9 +101,8 @@ static PrefetchDistances detect_prefetch(DType t) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
   if (cpu_family() < 0x1A) return {1024, 8192};
-  constexpr std::size_t kPage = 65536;
-  if (t == DType::Q4_0_R16) return {0, 12288, kPage};
-  if (t == DType::Q8_0_R16) return {1024, 8192, kPage};
+  if (t == DType::Q4_0_R16) return {0, 12288, kPagePrefetch};
+  if (t == DType::Q8_0_R16) return {1024, 8192, kPagePrefetch};
   return {1024, 8192};
 }
 

@@ -92,6 +92,8 @@ using QuantizeActFn = void (*)(const float* x, std::int64_t n, void* dst);
 struct PrefetchDistances {
   std::size_t l1, l2, page = 0;
 };
+// The page distance where the CPU uses one (dispatch.cpp), and the bandwidth probe's.
+inline constexpr std::size_t kPagePrefetch = 65536;
 
 struct TypeKernels {
   ActFormat act = ActFormat::F32;

@@ -127,7 +127,8 @@ double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::si
   // Which prefetch streams fastest depends on the CPU (kernels.h), so the probe keeps the best of
   // L1 only and L2 only, each with and without the page prefetch, and the kernels' own
   // distances: a roofline from a slower scheme would overstate every share.
-  const kernels::PrefetchDistances schemes[] = {{1024, 0, 0}, {0, 12288, 0}, {1024, 0, 65536}, {0, 12288, 65536},
+  constexpr std::size_t kPage = kernels::kPagePrefetch;
+  const kernels::PrefetchDistances schemes[] = {{1024, 0, 0}, {0, 12288, 0}, {1024, 0, kPage}, {0, 12288, kPage},
                                                 kernels::prefetch_distances(DType::Q4_0_R16),
                                                 kernels::prefetch_distances(DType::Q8_0_R16)};
   double best = 0;
