@@ -94,8 +94,8 @@ static unsigned cpu_family() {
 //   twice the loads per byte (each widened to 16 bits), does not: 1 KiB / 8 KiB decodes ~6% faster.
 //   A page prefetch 64 KiB ahead (tile.h) for the interleaved kernels: `dsv2 bench` tg16 with and
 //   without, alternated, Q4_0 34-36 against 25-28 t/s, Q8_0 19.0 against 13.2-13.5 (32-128 KiB
-//   alike). Not for the K-quant kernels, which are compute-bound here (Q4_K: 14.5-16.3 against
-//   16.1-16.9 t/s with it). Not measured on other CPUs, so not used there (DSV2_PREFETCH=L1,L2,PAGE
+//   alike). Not for the K-quant kernels, which are compute-bound here (Q4_K: 14.5-16.3 t/s with
+//   it against 16.1-16.9 without). Not measured on other CPUs, so not used there (DSV2_PREFETCH=L1,L2,PAGE
 //   turns it on for all).
 static PrefetchDistances detect_prefetch(DType t) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);

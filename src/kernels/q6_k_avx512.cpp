@@ -10,10 +10,8 @@ namespace dsv2::kernels::avx512 {
 namespace {
 
 struct Q6KKernel {
-  // Four weight rows per tile: decode (one activation row) then has four independent chains and
-  // loads each activation vector once for four rows. Against two rows, Zen 5, 2 threads, 96
-  // distinct 1408 x 2048 matrices: Q4_K 28-30 -> 34-38 GB/s, Q6_K 29-32 -> 41-43; 64-row
-  // prefill-shaped products unchanged; Lite Q4_K decode 17.4-18.1 -> 21.9-22.6 t/s.
+  // Four weight rows per tile, as in k4_avx512.cpp: against two rows, Zen 5, 2 threads, 96
+  // distinct 1408 x 2048 matrices, Q6_K 29-32 -> 41-43 GB/s; 64-row products unchanged.
   static constexpr int kW = 4, kX = 4;
 
   // Values 64k .. 64k + 63 (k in 0..3) of a super-block as unsigned bytes.
