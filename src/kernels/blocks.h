@@ -48,7 +48,7 @@ struct BlockQ6K {
 
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18);
 
-// ---- row-interleaved compute layouts (DType::Q8_0_R16 / Q4_0_R16; never in files) ------------
+// ---- row-interleaved compute layouts (DType::Q8_0_R16 / Q4_0_R16 / Q4_K_R16; never in files) ---
 // Block b of 16 consecutive rows, stored together so that 32-bit lane r of a 512-bit register
 // holds row r: an integer dot product over 16 rows is then 16 independent lane sums, with no
 // horizontal reduction, and one register of scales serves all 16 rows. A group of 16 rows is
@@ -66,9 +66,19 @@ struct BlockQ8_0x16 {
   std::uint16_t d[kRowGroup];  // f16, row r's scale
   std::int8_t qs[kQK / 2][kRowGroup][2];
 };
+// Super-block b of 16 Q4_K rows. qs[c][p][r][j] is byte 32c + 4p + j of row r's qs: its low
+// nibble is value 64c + 4p + j (sub-block 2c), its high nibble value 64c + 32 + 4p + j (sub-block
+// 2c + 1). scales[k][r] is row r's packed scale bytes 4k .. 4k + 3 as one word, so the 6-bit
+// scales and mins of all 16 rows unpack with the same word operations as one row's.
+struct BlockQ4_Kx16 {
+  std::uint16_t d[kRowGroup], dmin[kRowGroup];  // f16
+  std::uint32_t scales[3][kRowGroup];
+  std::uint8_t qs[4][8][kRowGroup][4];
+};
 static_assert(sizeof(BlockQ4_0x16) == kRowGroup * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ8_0x16) == kRowGroup * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4K) == 144 && sizeof(BlockQ5K) == 176 && sizeof(BlockQ6K) == 210);
+static_assert(sizeof(BlockQ4_Kx16) == kRowGroup * sizeof(BlockQ4K));
 
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block: the first four
 // pairs sit in the low 6 bits of bytes 0-3 / 4-7; the last four use bytes 8-11 (low / high

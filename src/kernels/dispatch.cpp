@@ -95,21 +95,30 @@ static unsigned cpu_family() {
 //   A page prefetch 64 KiB ahead (tile.h) for the interleaved kernels: `dsv2 bench` tg16 with and
 //   without, alternated, Q4_0 34-36 against 25-28 t/s, Q8_0 19.0 against 13.2-13.5 (32-128 KiB
 //   alike). Not for the K-quant kernels, which are compute-bound here (Q4_K: 14.5-16.3 t/s with
-//   it against 16.1-16.9 without). Not measured on other CPUs, so not used there (DSV2_PREFETCH=L1,L2,PAGE
-//   turns it on for all).
+//   it against 16.1-16.9 without), nor for Q4_K_R16, whose kernel it slows although that one
+//   keeps up with memory (lm_head, 2 threads: 73-75 GB/s without, 55-56 with; decode tokens
+//   alternated: 38.5 against 48.4 ms; 16 KiB ahead: no effect either way). L2 alone at 12 KiB
+//   beats 1 KiB / 8 KiB there too (73 against 62-66 GB/s). Not measured on other CPUs, so not
+//   used there (DSV2_PREFETCH=L1,L2,PAGE turns it on for all).
 static PrefetchDistances detect_prefetch(DType t) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
   if (cpu_family() < 0x1A) return {1024, 8192};
   if (t == DType::Q4_0_R16) return {0, 12288, kPagePrefetch};
   if (t == DType::Q8_0_R16) return {1024, 8192, kPagePrefetch};
+  if (t == DType::Q4_K_R16) return {0, 12288};
   return {1024, 8192};
 }
 
 const PrefetchDistances& prefetch_distances(DType t) {
   static const PrefetchDistances q4 = detect_prefetch(DType::Q4_0_R16), q8 = detect_prefetch(DType::Q8_0_R16),
-                                 other = detect_prefetch(DType::Q4_K);
-  return t == DType::Q4_0_R16 ? q4 : t == DType::Q8_0_R16 ? q8 : other;
+                                 q4k = detect_prefetch(DType::Q4_K_R16), other = detect_prefetch(DType::Q4_K);
+  switch (t) {
+    case DType::Q4_0_R16: return q4;
+    case DType::Q8_0_R16: return q8;
+    case DType::Q4_K_R16: return q4k;
+    default: return other;
+  }
 }
 
 template <class Fns>
@@ -132,6 +141,7 @@ static KernelSet make_set(Isa isa) {
   type(DType::Q6_K, ActFormat::Q8_K, Fns::gemm_q6_k);
   type(DType::Q8_0_R16, ActFormat::Q16_0, Fns::gemm_q8_0_r16);
   type(DType::Q4_0_R16, ActFormat::Q8_0, Fns::gemm_q4_0_r16);
+  type(DType::Q4_K_R16, ActFormat::Q8_K, Fns::gemm_q4_k_r16);
   s.weighted_sum = Fns::weighted_sum;
   s.lane_dots = Fns::lane_dots;
   s.lane_softmax = Fns::lane_softmax;
@@ -157,6 +167,7 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_q6_k = ns::gemm_q6_k;                \
     static constexpr auto gemm_q8_0_r16 = ns::gemm_q8_0_r16;        \
     static constexpr auto gemm_q4_0_r16 = ns::gemm_q4_0_r16;        \
+    static constexpr auto gemm_q4_k_r16 = ns::gemm_q4_k_r16;        \
     static constexpr auto weighted_sum = ns::weighted_sum;          \
     static constexpr auto lane_dots = ns::lane_dots;                \
     static constexpr auto lane_softmax = ns::lane_softmax;          \

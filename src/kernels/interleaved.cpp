@@ -1,13 +1,15 @@
 // The row-interleaved compute layouts (blocks.h): conversions from and to the plain Q4_0 / Q8_0
 // rows of GGUF (byte k*P + j of row r's block, P = 4 for Q4_0 and 2 for Q8_0, moves to
-// qs[k][r][j] of the group's block, the row's scale to d[r]), and the scalar reference kernels.
-// Every kernel of these layouts computes each output as the same float operations in the same
-// order, y = fma(float(integer block dot), d_w * d_x, y) block after block, so SIMD and scalar
-// results are bit-identical and do not depend on the tile or thread split.
+// qs[k][r][j] of the group's block, the row's scale to d[r]; Q4_K: see BlockQ4_Kx16), and the
+// scalar reference kernels. Every kernel of these layouts computes each output as the same float
+// operations in the same order, y = fma(float(integer block dot), d_w * d_x, y) block after block
+// (Q4_K: then y = fma(-float(integer min sum), dmin_w * d_x, y)), so SIMD and scalar results are
+// bit-identical and do not depend on the tile or thread split.
 #include <cmath>
 #include <cstring>
 
 #include "kernels/isa_impl.h"
+#include "kernels/quant_impl.h"
 #include "util/error.h"
 
 namespace dsv2::kernels {
@@ -43,6 +45,35 @@ struct Layout {
 using Q4Layout = Layout<sizeof(BlockQ4_0), 4>;
 using Q8Layout = Layout<sizeof(BlockQ8_0), 2>;
 
+// Q4_K: scales and quants to their per-row slots (BlockQ4_Kx16); one copy per 4-byte piece.
+struct Q4KLayout {
+  static void interleave(const std::uint8_t* in, std::int64_t n, std::uint8_t* out) {
+    const std::size_t row = static_cast<std::size_t>(n / kQKK) * sizeof(BlockQ4K);
+    auto* g = reinterpret_cast<BlockQ4_Kx16*>(out);
+    for (std::int64_t b = 0; b < n / kQKK; ++b, ++g)
+      for (std::size_t r = 0; r < kRowGroup; ++r) {
+        BlockQ4K blk;
+        std::memcpy(&blk, in + r * row + static_cast<std::size_t>(b) * sizeof(BlockQ4K), sizeof blk);
+        g->d[r] = blk.d, g->dmin[r] = blk.dmin;
+        for (int k = 0; k < 3; ++k) std::memcpy(&g->scales[k][r], blk.scales + 4 * k, 4);
+        for (int c = 0; c < 4; ++c)
+          for (int p = 0; p < 8; ++p) std::memcpy(g->qs[c][p][r], blk.qs + 32 * c + 4 * p, 4);
+      }
+  }
+
+  static void deinterleave(const std::uint8_t* in, std::int64_t n, std::size_t r, std::uint8_t* out) {
+    const auto* g = reinterpret_cast<const BlockQ4_Kx16*>(in);
+    for (std::int64_t b = 0; b < n / kQKK; ++b, ++g, out += sizeof(BlockQ4K)) {
+      BlockQ4K blk;
+      blk.d = g->d[r], blk.dmin = g->dmin[r];
+      for (int k = 0; k < 3; ++k) std::memcpy(blk.scales + 4 * k, &g->scales[k][r], 4);
+      for (int c = 0; c < 4; ++c)
+        for (int p = 0; p < 8; ++p) std::memcpy(blk.qs + 32 * c + 4 * p, g->qs[c][p][r], 4);
+      std::memcpy(out, &blk, sizeof blk);
+    }
+  }
+};
+
 [[noreturn]] void no_layout(DType t) {
   throw Error(std::string("row interleaving: no interleaved layout for ") + std::string(dtype_name(t)));
 }
@@ -53,6 +84,7 @@ DType interleaved_type(DType t) {
   switch (t) {
     case DType::Q4_0: return DType::Q4_0_R16;
     case DType::Q8_0: return DType::Q8_0_R16;
+    case DType::Q4_K: return DType::Q4_K_R16;
     default: return t;
   }
 }
@@ -61,6 +93,7 @@ DType plain_type(DType t) {
   switch (t) {
     case DType::Q4_0_R16: return DType::Q4_0;
     case DType::Q8_0_R16: return DType::Q8_0;
+    case DType::Q4_K_R16: return DType::Q4_K;
     default: return t;
   }
 }
@@ -70,6 +103,7 @@ void interleave_rows(DType interleaved, const void* src, std::int64_t n, void* d
   auto* out = static_cast<std::uint8_t*>(dst);
   if (interleaved == DType::Q4_0_R16) return Q4Layout::interleave(in, n, out);
   if (interleaved == DType::Q8_0_R16) return Q8Layout::interleave(in, n, out);
+  if (interleaved == DType::Q4_K_R16) return Q4KLayout::interleave(in, n, out);
   no_layout(interleaved);
 }
 
@@ -78,6 +112,7 @@ void deinterleave_row(DType interleaved, const void* group, std::int64_t n, int 
   auto* out = static_cast<std::uint8_t*>(dst);
   if (interleaved == DType::Q4_0_R16) return Q4Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q8_0_R16) return Q8Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  if (interleaved == DType::Q4_K_R16) return Q4KLayout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   no_layout(interleaved);
 }
 
@@ -122,8 +157,46 @@ std::int32_t dot_q8_0x16(const BlockQ8_0x16& w, int r, const ActQ16_0Row& x, std
   return s;
 }
 
+// Row r's super-block b against Q8_K block x: acc = fma(isum, d * dx, acc), then
+// fma(-msum, dmin * dx, acc), with the integer sums of dot_superblock_k4.
+float q4_kx16_block(const BlockQ4_Kx16& w, int r, const BlockQ8K& x, float acc) {
+  std::uint8_t packed[12], sc[8], m[8];
+  for (int k = 0; k < 3; ++k) std::memcpy(packed + 4 * k, &w.scales[k][r], 4);
+  unpack_scales_k4(packed, sc, m);
+  std::int32_t isum = 0, msum = 0;
+  for (int c = 0; c < 4; ++c) {
+    std::int32_t lo = 0, hi = 0;
+    for (int p = 0; p < 8; ++p)
+      for (int j = 0; j < 4; ++j) {
+        const std::uint8_t v = w.qs[c][p][r][j];
+        lo += (v & 0xF) * x.qs[64 * c + 4 * p + j];
+        hi += (v >> 4) * x.qs[64 * c + 32 + 4 * p + j];
+      }
+    isum += sc[2 * c] * lo + sc[2 * c + 1] * hi;
+  }
+  for (int j = 0; j < 8; ++j) msum += m[j] * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
+  acc = std::fma(static_cast<float>(isum), f16_to_f32(w.d[r]) * x.d, acc);
+  return std::fma(-static_cast<float>(msum), f16_to_f32(w.dmin[r]) * x.d, acc);
+}
+
+void gemm_q4_k_groups(const GemmArgs& a) {
+  const std::int64_t nb = a.n / kQKK;
+  for (std::int64_t i0 = 0; i0 < a.nw; i0 += kRowGroup) {
+    const auto* w = reinterpret_cast<const BlockQ4_Kx16*>(a.w + i0 * a.w_stride);
+    for (std::int64_t c = 0; c < a.nx; ++c) {
+      const auto* x = reinterpret_cast<const BlockQ8K*>(a.x + c * a.x_stride);
+      for (int r = 0; r < kRowGroup; ++r) {
+        float acc = 0.0f;
+        for (std::int64_t b = 0; b < nb; ++b) acc = q4_kx16_block(w[b], r, x[b], acc);
+        a.y[c * a.ldy + i0 + r] = acc;
+      }
+    }
+  }
+}
+
 }  // namespace
 
+void gemm_q4_k_r16(const GemmArgs& a) { gemm_q4_k_groups(a); }
 void gemm_q4_0_r16(const GemmArgs& a) { gemm_groups<BlockQ4_0x16, ActQ8_0Row, dot_q4_0x16>(a, act_q8_0_row); }
 void gemm_q8_0_r16(const GemmArgs& a) { gemm_groups<BlockQ8_0x16, ActQ16_0Row, dot_q8_0x16>(a, act_q16_0_row); }
 

@@ -10,7 +10,7 @@ namespace dsv2 {
 namespace {
 // Indexed by DType. Block sizes/bytes are ggml's: Q8_0 = f16 scale + 32 int8; Q4_0 = f16 + 16 bytes;
 // K-quants are 256-value super-blocks.
-constexpr std::array<DTypeInfo, 12> kInfo = {{
+constexpr std::array<DTypeInfo, 13> kInfo = {{
     {"f32", 1, 4, 1},
     {"f16", 1, 2, 1},
     {"bf16", 1, 2, 1},
@@ -23,6 +23,7 @@ constexpr std::array<DTypeInfo, 12> kInfo = {{
     {"i64", 1, 8, 1},
     {"q8_0_r16", 32, 34, 16},
     {"q4_0_r16", 32, 18, 16},
+    {"q4_k_r16", 256, 144, 16},
 }};
 }  // namespace
 

@@ -1,4 +1,4 @@
-// The row-interleaved compute layouts (Q4_0_R16, Q8_0_R16): conversion round trips, known bytes,
+// The row-interleaved compute layouts (Q4_0_R16, Q8_0_R16, Q4_K_R16): conversion round trips, known bytes,
 // in-place interleaving, and kernels that are bit-identical across ISAs and equal to the plain
 // layout's products up to float summation order.
 #include <gtest/gtest.h>
@@ -26,17 +26,21 @@ std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
 TEST(Interleaved, TypesMapBothWays) {
   EXPECT_EQ(interleaved_type(DType::Q4_0), DType::Q4_0_R16);
   EXPECT_EQ(interleaved_type(DType::Q8_0), DType::Q8_0_R16);
-  EXPECT_EQ(interleaved_type(DType::Q4_K), DType::Q4_K);
+  EXPECT_EQ(interleaved_type(DType::Q4_K), DType::Q4_K_R16);
+  EXPECT_EQ(interleaved_type(DType::Q6_K), DType::Q6_K);
   EXPECT_EQ(plain_type(DType::Q4_0_R16), DType::Q4_0);
   EXPECT_EQ(plain_type(DType::Q8_0_R16), DType::Q8_0);
+  EXPECT_EQ(plain_type(DType::Q4_K_R16), DType::Q4_K);
+  EXPECT_EQ(dtype_info(DType::Q4_K_R16).row_group, kG);
   EXPECT_EQ(dtype_info(DType::Q4_0_R16).row_group, kG);
   DType t{};
   EXPECT_FALSE(dtype_from_name("q4_0_r16", &t));  // compute layouts are not file types
+  EXPECT_FALSE(dtype_from_name("q4_k_r16", &t));
 }
 
 TEST(Interleaved, RoundTripRestoresEveryRow) {
-  for (DType r16 : {DType::Q4_0_R16, DType::Q8_0_R16}) {
-    const std::int64_t n = 32 * 5;
+  for (DType r16 : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16}) {
+    const std::int64_t n = dtype_info(r16).block_size * 5;
     const std::size_t rb = row_bytes(r16, n);
     const auto plain = random_bytes(kG * rb, 3);
     std::vector<std::uint8_t> group(plain.size()), row(rb);
@@ -76,9 +80,34 @@ TEST(Interleaved, KnownPositions) {
     }
 }
 
+// Q4_K: row r's d, dmin, scale bytes 4k..4k+3 and qs byte 32c + 4p + j land where blocks.h says.
+TEST(Interleaved, KnownPositionsQ4K) {
+  std::vector<BlockQ4K> rows(kG);
+  for (int r = 0; r < kG; ++r) {
+    rows[r].d = static_cast<std::uint16_t>(1000 + r);
+    rows[r].dmin = static_cast<std::uint16_t>(2000 + r);
+    for (int i = 0; i < 12; ++i) rows[r].scales[i] = static_cast<std::uint8_t>(12 * r + i);
+    for (int i = 0; i < 128; ++i) rows[r].qs[i] = static_cast<std::uint8_t>(7 * r + i);
+  }
+  BlockQ4_Kx16 g;
+  interleave_rows(DType::Q4_K_R16, rows.data(), kQKK, &g);
+  for (int r = 0; r < kG; ++r) {
+    EXPECT_EQ(g.d[r], 1000 + r);
+    EXPECT_EQ(g.dmin[r], 2000 + r);
+    for (int k = 0; k < 3; ++k) {
+      std::uint8_t b[4];
+      std::memcpy(b, &g.scales[k][r], 4);
+      for (int j = 0; j < 4; ++j) EXPECT_EQ(b[j], 12 * r + 4 * k + j);
+    }
+    for (int c = 0; c < 4; ++c)
+      for (int p = 0; p < 8; ++p)
+        for (int j = 0; j < 4; ++j) EXPECT_EQ(g.qs[c][p][r][j], static_cast<std::uint8_t>(7 * r + 32 * c + 4 * p + j));
+  }
+}
+
 TEST(Interleaved, InPlaceKeepsEveryRowsValues) {
-  for (DType t : {DType::Q4_0, DType::Q8_0}) {
-    test::Weights w = test::make_weights(t, 3 * kG, 32 * 3, 11);
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K}) {
+    test::Weights w = test::make_weights(t, 3 * kG, dtype_info(t).block_size * 3, 11);
     Tensor view = w.tensor();
     ASSERT_TRUE(interleave_in_place(view));
     EXPECT_EQ(view.dtype, interleaved_type(t));
@@ -98,18 +127,20 @@ TEST(Interleaved, InPlaceLeavesOtherShapesAndTypes) {
   EXPECT_FALSE(interleave_in_place(v));
   EXPECT_EQ(v.dtype, DType::Q4_0);
   EXPECT_EQ(odd.bytes, before);
-  test::Weights k = test::make_weights(DType::Q4_K, kG, 256, 1);
+  test::Weights k = test::make_weights(DType::Q6_K, kG, 256, 1);
   Tensor kv = k.tensor();
   EXPECT_FALSE(interleave_in_place(kv));
+  EXPECT_EQ(kv.dtype, DType::Q6_K);
 }
 
 // Every ISA on random (not integer-friendly) data: the same float operations in the same order,
 // so equal bit for bit; tiles of 1..17 activation rows cover every edge tile.
 TEST(Interleaved, SimdEqualsScalarBitForBit) {
-  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16}) {
+  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16}) {
     const KernelSet& ref = kernel_set(Isa::Scalar);
     const ActFormat act = ref.of(t).act;
-    for (std::int64_t cols : {std::int64_t{32 * 17}, std::int64_t{1024}}) {
+    const std::int64_t bs = dtype_info(t).block_size;
+    for (std::int64_t cols : {bs * (t == DType::Q4_K_R16 ? 3 : 17), std::int64_t{1024}}) {
       const std::int64_t nw = 3 * kG, nx = 17;
       const test::Weights w = test::make_weights(t, nw, cols, 40 + static_cast<std::uint32_t>(cols));
       const auto x = test::random_floats(static_cast<std::size_t>(nx * cols), 41);
@@ -135,9 +166,9 @@ TEST(Interleaved, SimdEqualsScalarBitForBit) {
 // bytes: the same integer block sums, so only the float accumulation order differs.
 TEST(Interleaved, MatchesPlainLayout) {
   const KernelSet& ref = kernel_set(Isa::Scalar);
-  for (DType plain : {DType::Q4_0, DType::Q8_0}) {
+  for (DType plain : {DType::Q4_0, DType::Q8_0, DType::Q4_K}) {
     const DType t = interleaved_type(plain);
-    const std::int64_t cols = 32 * 9, nw = 2 * kG, nx = 5;
+    const std::int64_t cols = dtype_info(plain).block_size * 9, nw = 2 * kG, nx = 5;
     const test::Weights w = test::make_weights(plain, nw, cols, 7);
     test::Weights wi = w;
     Tensor view = wi.tensor();
