@@ -26,9 +26,10 @@ struct DTypeGgml {
   DType dtype;
   std::uint32_t ggml;
 };
-constexpr std::array<DTypeGgml, 10> kDTypeMap = {{
+constexpr std::array<DTypeGgml, 12> kDTypeMap = {{
     {DType::F32, 0}, {DType::F16, 1}, {DType::Q4_0, 2}, {DType::Q8_0, 8}, {DType::Q4_K, 12},
     {DType::Q5_K, 13}, {DType::Q6_K, 14}, {DType::BF16, 30}, {DType::I32, 26}, {DType::I64, 27},
+    {DType::Q5_0, 6}, {DType::Q5_1, 7},
 }};
 }  // namespace
 

@@ -21,6 +21,20 @@ struct BlockQ4_0 {
   std::uint16_t d;  // f16
   std::uint8_t qs[kQK / 2];
 };
+// x = d * (q - 16), q in [0, 31]: the low 4 bits as in Q4_0's qs, bit 4 of value j is bit j of
+// qh (little-endian 32 bits). What llama.cpp writes for Q4_K matrices whose rows are no multiple
+// of 256 (Lite's 1408-wide expert down projections).
+struct BlockQ5_0 {
+  std::uint16_t d;  // f16
+  std::uint8_t qh[4];
+  std::uint8_t qs[kQK / 2];
+};
+// x = d * q + m, q in [0, 31], bits as Q5_0 (Q5_K's fallback in llama.cpp).
+struct BlockQ5_1 {
+  std::uint16_t d, m;  // f16
+  std::uint8_t qh[4];
+  std::uint8_t qs[kQK / 2];
+};
 // 8 sub-blocks of 32: x = d * sc[j] * q - dmin * m[j], q in [0, 15]; sc/m are 6-bit, packed in
 // scales[12] (see unpack_scales_k4). qs holds 4 chunks of 64 values: byte l of chunk c has value
 // 64c + l in its low nibble and 64c + 32 + l in its high nibble.
@@ -47,6 +61,7 @@ struct BlockQ6K {
 };
 
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18);
+static_assert(sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24);
 
 // ---- row-interleaved compute layouts (DType::Q8_0_R16 / Q4_0_R16 / Q4_K_R16; never in files) ---
 // Block b of 16 consecutive rows, stored together so that 32-bit lane r of a 512-bit register

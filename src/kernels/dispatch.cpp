@@ -136,6 +136,8 @@ static KernelSet make_set(Isa isa) {
   type(DType::BF16, ActFormat::F32, Fns::gemm_bf16);
   type(DType::Q8_0, ActFormat::Q16_0, Fns::gemm_q8_0);
   type(DType::Q4_0, ActFormat::Q8_0, Fns::gemm_q4_0);
+  type(DType::Q5_0, ActFormat::Q8_0, Fns::gemm_q5_0);
+  type(DType::Q5_1, ActFormat::Q8_0, Fns::gemm_q5_1);
   type(DType::Q4_K, ActFormat::Q8_K, Fns::gemm_q4_k);
   type(DType::Q5_K, ActFormat::Q8_K, Fns::gemm_q5_k);
   type(DType::Q6_K, ActFormat::Q8_K, Fns::gemm_q6_k);
@@ -162,6 +164,8 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_bf16 = ns::gemm_bf16;                \
     static constexpr auto gemm_q8_0 = ns::gemm_q8_0;                \
     static constexpr auto gemm_q4_0 = ns::gemm_q4_0;                \
+    static constexpr auto gemm_q5_0 = ns::gemm_q5_0;                \
+    static constexpr auto gemm_q5_1 = ns::gemm_q5_1;                \
     static constexpr auto gemm_q4_k = ns::gemm_q4_k;                \
     static constexpr auto gemm_q5_k = ns::gemm_q5_k;                \
     static constexpr auto gemm_q6_k = ns::gemm_q6_k;                \
@@ -198,6 +202,8 @@ void quantize_row(DType t, const float* src, std::int64_t n, void* dst) {
     }
     case DType::Q8_0: quantize_row_q8_0(src, n, dst); return;
     case DType::Q4_0: quantize_row_q4_0(src, n, dst); return;
+    case DType::Q5_0: quantize_row_q5_0(src, n, dst); return;
+    case DType::Q5_1: quantize_row_q5_1(src, n, dst); return;
     case DType::Q4_K: quantize_row_q4_k(src, n, dst); return;
     case DType::Q5_K: quantize_row_q5_k(src, n, dst); return;
     case DType::Q6_K: quantize_row_q6_k(src, n, dst); return;
@@ -217,6 +223,8 @@ void dequantize_row(DType t, const void* src, std::int64_t n, float* dst) {
     }
     case DType::Q8_0: dequantize_row_q8_0(src, n, dst); return;
     case DType::Q4_0: dequantize_row_q4_0(src, n, dst); return;
+    case DType::Q5_0: dequantize_row_q5_0(src, n, dst); return;
+    case DType::Q5_1: dequantize_row_q5_1(src, n, dst); return;
     case DType::Q4_K: dequantize_row_q4_k(src, n, dst); return;
     case DType::Q5_K: dequantize_row_q5_k(src, n, dst); return;
     case DType::Q6_K: dequantize_row_q6_k(src, n, dst); return;

@@ -9,6 +9,8 @@
   void gemm_bf16(const GemmArgs&);                                          \
   void gemm_q8_0(const GemmArgs&);                                          \
   void gemm_q4_0(const GemmArgs&);                                          \
+  void gemm_q5_0(const GemmArgs&);                                          \
+  void gemm_q5_1(const GemmArgs&);                                          \
   void gemm_q4_k(const GemmArgs&);                                          \
   void gemm_q5_k(const GemmArgs&);                                          \
   void gemm_q6_k(const GemmArgs&);                                          \

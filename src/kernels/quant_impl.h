@@ -18,6 +18,8 @@ static inline int round_even(float v) { return static_cast<int>(std::nearbyint(v
 
 DSV2_DECLARE_QUANT(q8_0)
 DSV2_DECLARE_QUANT(q4_0)
+DSV2_DECLARE_QUANT(q5_0)
+DSV2_DECLARE_QUANT(q5_1)
 DSV2_DECLARE_QUANT(q4_k)
 DSV2_DECLARE_QUANT(q5_k)
 DSV2_DECLARE_QUANT(q6_k)

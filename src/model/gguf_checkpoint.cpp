@@ -22,7 +22,7 @@ const GgufTensorInfo& checked_tensor(const GgufFile& g, const GgufTensorPlan& pl
   check(dtype && *dtype != DType::I32 && *dtype != DType::I64,
         g.path() + ": tensor '" + plan.name + "' has ggml type " +
             (type ? std::string(type->name) : std::to_string(info->ggml_type)) +
-            ", which dsv2 cannot compute with (f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k)");
+            ", which dsv2 cannot compute with (f32, f16, bf16, q8_0, q5_0, q5_1, q4_0, q4_k, q5_k, q6_k)");
   return *info;
 }
 

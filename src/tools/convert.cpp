@@ -66,7 +66,7 @@ std::uint64_t tensor_bytes(DType t, const std::vector<std::int64_t>& shape) {
 DType parse_weight_type(const std::string& name) {
   DType t{};
   const bool ok = dtype_from_name(name, &t) && t != DType::I32 && t != DType::I64;
-  check(ok, "--type must be one of f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k; got '" + name + "'");
+  check(ok, "--type must be one of f32, f16, bf16, q8_0, q5_0, q5_1, q4_0, q4_k, q5_k, q6_k; got '" + name + "'");
   return t;
 }
 

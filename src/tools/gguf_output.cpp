@@ -16,8 +16,14 @@ DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>&
   if (shape.size() <= 1 || name.ends_with("ffn_gate_inp.weight")) return DType::F32;
   const std::int64_t cols = shape.back();
   DType t = requested;
-  if (cols % dtype_info(t).block_size != 0 && (t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K))
-    t = DType::Q8_0;
+  if (cols % dtype_info(t).block_size != 0) {
+    switch (t) {  // llama.cpp's fallbacks for K-quants
+      case DType::Q4_K: t = DType::Q5_0; break;
+      case DType::Q5_K: t = DType::Q5_1; break;
+      case DType::Q6_K: t = DType::Q8_0; break;
+      default: break;
+    }
+  }
   if (cols % dtype_info(t).block_size != 0) t = DType::F16;
   if (t != requested && note)
     *note = name + ": row length " + std::to_string(cols) + " is not a multiple of " +
@@ -32,6 +38,8 @@ std::uint32_t llama_file_type(DType t) {
     case DType::F16: return 1;
     case DType::Q4_0: return 2;
     case DType::Q8_0: return 7;
+    case DType::Q5_0: return 8;
+    case DType::Q5_1: return 9;
     case DType::Q4_K: return 14;  // Q4_K_S: every matrix Q4_K
     case DType::Q5_K: return 16;  // Q5_K_S
     case DType::Q6_K: return 18;

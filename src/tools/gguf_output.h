@@ -12,8 +12,8 @@ namespace dsv2::tools {
 
 // The type a tensor is stored in when `requested` is asked for. As in llama.cpp: 1-D tensors
 // (norms) and the MoE router (ffn_gate_inp) stay F32; a row length that is not a multiple of
-// the requested block falls back to the nearest type at least as precise that fits (K-quants
-// -> Q8_0 -> F16; llama.cpp would pick Q5_0/Q5_1, which dsv2 lacks). `note` says why, if it
+// the requested block falls back as llama.cpp's quantizer does (Q4_K -> Q5_0, Q5_K -> Q5_1,
+// Q6_K -> Q8_0, then F16 where even 32 does not divide the row). `note` says why, if it
 // differs from the request for a reason other than the F32 rule.
 DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>& shape, DType requested,
                        std::string* note);

@@ -92,7 +92,7 @@ std::vector<std::uint8_t> unit_scale_row(DType t, std::int64_t cols, std::uint32
       set_one(offsetof(BlockQ6K, d));
     } else {
       set_one(0);
-      if (t == DType::Q4_K || t == DType::Q5_K) set_one(2);
+      if (t == DType::Q4_K || t == DType::Q5_K || t == DType::Q5_1) set_one(2);  // dmin / m
     }
   }
   return w;
@@ -112,7 +112,7 @@ std::vector<float> integer_acts(ActFormat f) {
 }
 
 TEST(SimdVsScalar, BitExactOnIntegerData) {
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     const std::vector<float> x = integer_acts(kernel_set(Isa::Scalar).of(t).act);
     const auto cols = static_cast<std::int64_t>(x.size());
     const std::vector<std::uint8_t> w = unit_scale_row(t, cols, 9);

@@ -39,6 +39,26 @@ TEST(Layout, Q4_0LowNibblesFirstHalf) {
   }
 }
 
+// Bit j of qh (little-endian) is bit 4 of value j: qh = 0x80000001 sets values 0 and 31.
+TEST(Layout, Q5_0AndQ5_1FifthBitFromQh) {
+  BlockQ5_0 b0;
+  BlockQ5_1 b1;
+  b0.d = b1.d = 0x4000;  // f16 2.0
+  b1.m = 0xBC00;         // f16 -1.0
+  const std::uint8_t qh[4] = {0x01, 0x00, 0x00, 0x80};
+  std::memcpy(b0.qh, qh, 4);
+  std::memcpy(b1.qh, qh, 4);
+  for (int i = 0; i < 16; ++i) b0.qs[i] = b1.qs[i] = static_cast<std::uint8_t>(i | ((15 - i) << 4));
+  const auto y0 = decode(DType::Q5_0, &b0, 32), y1 = decode(DType::Q5_1, &b1, 32);
+  for (int i = 0; i < 32; ++i) {
+    const int q = (i < 16 ? i : 31 - i) + (i == 0 || i == 31 ? 16 : 0);
+    EXPECT_EQ(y0[i], 2.0f * static_cast<float>(q - 16)) << i;
+    EXPECT_EQ(y1[i], 2.0f * static_cast<float>(q) - 1.0f) << i;
+  }
+  EXPECT_EQ(y0[0], 0.0f);   // (0 + 16 - 16) * 2
+  EXPECT_EQ(y1[31], 31.0f);  // (0 + 16) * 2 - 1
+}
+
 // Scales and mins of the 8 sub-blocks, large enough that sub-blocks 4-7 need their top 2 bits,
 // and their 12-byte packing written out by hand.
 constexpr std::uint8_t kSc[8] = {1, 2, 3, 4, 17, 53, 6, 63};

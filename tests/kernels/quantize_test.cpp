@@ -30,7 +30,8 @@ double relative_rmse(DType t, const std::vector<float>& x) {
 }
 
 // Measured on N(0, 1) data (256 Ki values): f16 0.00021, bf16 0.00166, q8_0 0.00537,
-// q4_0 0.0864, q4_k 0.0714, q5_k 0.0359, q6_k 0.0173. Bounds keep ~10% margin.
+// q4_0 0.0864, q5_0 0.0428, q5_1 0.0379, q4_k 0.0714, q5_k 0.0359, q6_k 0.0173. Bounds keep ~10%
+// margin.
 struct Bound {
   DType type;
   double max_rel_rmse;
@@ -49,6 +50,7 @@ TEST_P(RoundTrip, RelativeRmseWithinBound) {
 INSTANTIATE_TEST_SUITE_P(Types, RoundTrip,
                          ::testing::Values(Bound{DType::F16, 2.4e-4}, Bound{DType::BF16, 1.9e-3},
                                            Bound{DType::Q8_0, 0.0060}, Bound{DType::Q4_0, 0.095},
+                                           Bound{DType::Q5_0, 0.047}, Bound{DType::Q5_1, 0.042},
                                            Bound{DType::Q4_K, 0.079}, Bound{DType::Q5_K, 0.040},
                                            Bound{DType::Q6_K, 0.019}),
                          [](const auto& p) { return std::string(dtype_name(p.param.type)); });
@@ -78,7 +80,8 @@ TEST_P(EdgeCases, ZerosConstantsAndOutliersStayFinite) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, EdgeCases,
-                         ::testing::Values(DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K),
+                         ::testing::Values(DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K,
+                                           DType::Q6_K),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
 TEST(QuantizeRows, MatchesRowByRow) {

@@ -60,14 +60,16 @@ inline std::vector<float> decode_act(kernels::ActFormat f, const std::uint8_t* q
   return y;
 }
 
-inline const DType kMatmulTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0,
-                                     DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+inline const DType kMatmulTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
+                                     DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 // A column count valid for t that exercises tails: odd block counts, non-multiples of 16.
 inline std::int64_t odd_cols(DType t) {
   switch (kernels::plain_type(t)) {
     case DType::Q8_0:
-    case DType::Q4_0: return 32 * 17;
+    case DType::Q4_0:
+    case DType::Q5_0:
+    case DType::Q5_1: return 32 * 17;
     case DType::Q4_K:
     case DType::Q5_K:
     case DType::Q6_K: return 256 * 3;

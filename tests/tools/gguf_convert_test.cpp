@@ -28,7 +28,8 @@ TEST(GgufFidelity, TinyCoderQuantizedAgreesWithF32) {
   convert_to_gguf({g.model_dir, d.file("f32.gguf"), DType::F32, GgufLayout::Mla, false});
   const std::vector<float> ref = logits_of(d.file("f32.gguf"), g.input_ids);
   std::printf("| type | top-1 agreement | mean KL(f32 || q) | file bytes |\n|---|---|---|---|\n");
-  for (DType t : {DType::F16, DType::BF16, DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q4_0}) {
+  for (DType t : {DType::F16, DType::BF16, DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q5_1, DType::Q5_0, DType::Q4_K,
+                  DType::Q4_0}) {
     quantize_gguf({d.file("f32.gguf"), d.file("q.gguf"), t, false});
     const test::Fidelity f = test::compare_logits(ref, logits_of(d.file("q.gguf"), g.input_ids), g.vocab);
     std::printf("| %s | %.1f%% | %.2e | %zu |\n", std::string(dtype_name(t)).c_str(), 100 * f.top1, f.mean_kl,
@@ -69,8 +70,12 @@ TEST(GgufTensorType, NormsAndRouterStayF32AndShortRowsFallBack) {
   EXPECT_EQ(gguf_tensor_type("blk.1.ffn_gate_inp.weight", {16, 256}, DType::Q4_K, &note), DType::F32);
   EXPECT_TRUE(note.empty());
   EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 256}, DType::Q4_K, &note), DType::Q4_K);
-  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q4_K, &note), DType::Q8_0);
-  EXPECT_EQ(note, "blk.1.ffn_up_exps.weight: row length 128 is not a multiple of 256, stored as q8_0 instead of q4_k");
+  // llama.cpp's fallbacks (Lite's 1408-wide down projections in Q4_K_M / Q5_K_M files)
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q4_K, &note), DType::Q5_0);
+  EXPECT_EQ(note, "blk.1.ffn_up_exps.weight: row length 128 is not a multiple of 256, stored as q5_0 instead of q4_k");
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q5_K, &note), DType::Q5_1);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q6_K, &note), DType::Q8_0);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 48}, DType::Q4_K, &note), DType::F16);
   EXPECT_EQ(gguf_tensor_type("blk.1.ffn_down_exps.weight", {16, 128, 48}, DType::Q4_0, &note), DType::F16);
 }
 
@@ -79,7 +84,7 @@ TEST(GgufCli, ConvertQuantizeAndRun) {
   test::TempDir d;
   test::RunResult r = test::run_dsv2({"convert", g.model_dir, d.file("m.gguf"), "--type", "q4_k"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("stored as q8_0 instead of q4_k"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stored as q5_0 instead of q4_k"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("convert: tensor 1/"), std::string::npos) << r.err;
   r = test::run_dsv2({"quantize", d.file("m.gguf"), d.file("q.gguf"), "--type", "q8_0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -1,0 +1,82 @@
+// AVX2 kernels for Q5_0 / Q5_1 weights x Q8_0 activations, as q4_0_avx2.cpp with a fifth bit:
+// qh's 32 bits spread to bytes by a shuffle and a compare, adding 16 where set. Q5_0's "- 16"
+// is -16 * (activation block sum) in lane 0 of the block's int32 sums; Q5_1's min adds
+// m_w * d_x * (activation block sum) to lane 0 in float.
+#include <immintrin.h>
+
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/avx2_util.h"
+#include "kernels/isa_impl.h"
+#include "kernels/tile.h"
+
+namespace dsv2::kernels::avx2 {
+
+namespace {
+
+// 16 in byte j where bit j of qh is set.
+inline __m256i fifth_bits(const std::uint8_t* qh) {
+  std::uint32_t h;
+  std::memcpy(&h, qh, 4);
+  const __m256i byte_of = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+  const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(h)), byte_of);
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(16));
+}
+
+template <class Block>
+struct Q5Kernel {
+  static constexpr bool kMin = std::is_same_v<Block, BlockQ5_1>;
+  static constexpr int kW = 2, kX = 4;
+  template <int W, int X>
+  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    const Block* w[W];
+    ActQ8_0Row x[X];
+    DSV2_UNROLL
+    for (int r = 0; r < W; ++r) w[r] = reinterpret_cast<const Block*>(a.w + (i0 + r) * a.w_stride);
+    DSV2_UNROLL
+    for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n);
+    __m256 acc[W][X];
+    DSV2_UNROLL
+    for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
+      for (int c = 0; c < X; ++c) acc[r][c] = _mm256_setzero_ps();
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    for (std::int64_t b = 0; b < a.n / kQK; ++b) {
+      __m256i xq[X], seed[X];
+      DSV2_UNROLL
+      for (int c = 0; c < X; ++c) {
+        xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].qs + b * kQK));
+        seed[c] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(kMin ? 0 : -16 * x[c].sum[b]));
+      }
+      DSV2_UNROLL
+      for (int r = 0; r < W; ++r) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].qs));
+        const __m256i wq = _mm256_or_si256(_mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4)),
+                                           fifth_bits(w[r][b].qh));
+        const float wd = f16(w[r][b].d);
+        DSV2_UNROLL
+        for (int c = 0; c < X; ++c) {
+          const __m256i s = _mm256_add_epi32(dot_u8i8(wq, xq[c]), seed[c]);
+          acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(wd * x[c].d[b]), acc[r][c]);
+          if constexpr (kMin) {
+            const __m256 sum = _mm256_zextps128_ps256(_mm_set_ss(static_cast<float>(x[c].sum[b])));
+            acc[r][c] = _mm256_fmadd_ps(sum, _mm256_set1_ps(f16(w[r][b].m) * x[c].d[b]), acc[r][c]);
+          }
+        }
+      }
+    }
+    DSV2_UNROLL
+    for (int r = 0; r < W; ++r)
+      DSV2_UNROLL
+      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = hsum(acc[r][c]);
+  }
+};
+
+}  // namespace
+
+void gemm_q5_0(const GemmArgs& args) { gemm_tiled<Q5Kernel<BlockQ5_0>>(args); }
+void gemm_q5_1(const GemmArgs& args) { gemm_tiled<Q5Kernel<BlockQ5_1>>(args); }
+
+}  // namespace dsv2::kernels::avx2
