@@ -23,6 +23,14 @@ static inline std::int32_t hsum_i32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
+// 16 in byte j where bit j of m is set (the fifth bits of Q5_0 / Q5_1 values).
+static inline __m256i bits_to_16s(std::uint32_t m) {
+  const __m256i byte_of = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+  const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(m)), byte_of);
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(16));
+}
+
 // Sum of unsigned a times signed b over each group of 4 bytes (a <= 127 or b small enough that
 // the int16 pair sums of vpmaddubsw cannot saturate).
 static inline __m256i dot_u8i8(__m256i a, __m256i b) {

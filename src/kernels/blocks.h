@@ -63,7 +63,7 @@ struct BlockQ6K {
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24);
 
-// ---- row-interleaved compute layouts (DType::Q8_0_R16 / Q4_0_R16 / Q4_K_R16; never in files) ---
+// ---- row-interleaved compute layouts (DType::*_R16; never in files) ---------------------------
 // Block b of 16 consecutive rows, stored together so that 32-bit lane r of a 512-bit register
 // holds row r: an integer dot product over 16 rows is then 16 independent lane sums, with no
 // horizontal reduction, and one register of scales serves all 16 rows. A group of 16 rows is
@@ -90,7 +90,15 @@ struct BlockQ4_Kx16 {
   std::uint32_t scales[3][kRowGroup];
   std::uint8_t qs[4][8][kRowGroup][4];
 };
+// Q5_0 as Q4_0x16 plus the fifth bits as byte masks for the two nibble vectors of each piece:
+// bit 4r + j of hmask[k][0] is bit 4 of row r's value 4k + j, of hmask[k][1] of value 16 + 4k + j.
+struct BlockQ5_0x16 {
+  std::uint16_t d[kRowGroup];  // f16, row r's scale
+  std::uint64_t hmask[4][2];
+  std::uint8_t qs[4][kRowGroup][4];
+};
 static_assert(sizeof(BlockQ4_0x16) == kRowGroup * sizeof(BlockQ4_0));
+static_assert(sizeof(BlockQ5_0x16) == kRowGroup * sizeof(BlockQ5_0));
 static_assert(sizeof(BlockQ8_0x16) == kRowGroup * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4K) == 144 && sizeof(BlockQ5K) == 176 && sizeof(BlockQ6K) == 210);
 static_assert(sizeof(BlockQ4_Kx16) == kRowGroup * sizeof(BlockQ4K));

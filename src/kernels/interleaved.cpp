@@ -45,6 +45,47 @@ struct Layout {
 using Q4Layout = Layout<sizeof(BlockQ4_0), 4>;
 using Q8Layout = Layout<sizeof(BlockQ8_0), 2>;
 
+// Q5_0: Q4_0's pieces and scales, and qh's bits regrouped into the per-piece masks.
+struct Q5Layout {
+  static void interleave(const std::uint8_t* in, std::int64_t n, std::uint8_t* out) {
+    const std::size_t row = static_cast<std::size_t>(n / kQK) * sizeof(BlockQ5_0);
+    auto* g = reinterpret_cast<BlockQ5_0x16*>(out);
+    for (std::int64_t b = 0; b < n / kQK; ++b, ++g) {
+      std::memset(g->hmask, 0, sizeof g->hmask);
+      for (std::size_t r = 0; r < kRowGroup; ++r) {
+        BlockQ5_0 blk;
+        std::memcpy(&blk, in + r * row + static_cast<std::size_t>(b) * sizeof(BlockQ5_0), sizeof blk);
+        std::uint32_t qh;
+        std::memcpy(&qh, blk.qh, 4);
+        g->d[r] = blk.d;
+        for (int k = 0; k < 4; ++k) {
+          std::memcpy(g->qs[k][r], blk.qs + 4 * k, 4);
+          for (int j = 0; j < 4; ++j)
+            for (int h = 0; h < 2; ++h)
+              g->hmask[k][h] |= static_cast<std::uint64_t>((qh >> (16 * h + 4 * k + j)) & 1) << (4 * r + j);
+        }
+      }
+    }
+  }
+
+  static void deinterleave(const std::uint8_t* in, std::int64_t n, std::size_t r, std::uint8_t* out) {
+    const auto* g = reinterpret_cast<const BlockQ5_0x16*>(in);
+    for (std::int64_t b = 0; b < n / kQK; ++b, ++g, out += sizeof(BlockQ5_0)) {
+      BlockQ5_0 blk;
+      blk.d = g->d[r];
+      std::uint32_t qh = 0;
+      for (int k = 0; k < 4; ++k) {
+        std::memcpy(blk.qs + 4 * k, g->qs[k][r], 4);
+        for (int j = 0; j < 4; ++j)
+          for (int h = 0; h < 2; ++h)
+            qh |= static_cast<std::uint32_t>((g->hmask[k][h] >> (4 * r + j)) & 1) << (16 * h + 4 * k + j);
+      }
+      std::memcpy(blk.qh, &qh, 4);
+      std::memcpy(out, &blk, sizeof blk);
+    }
+  }
+};
+
 // Q4_K: scales and quants to their per-row slots (BlockQ4_Kx16); one copy per 4-byte piece.
 struct Q4KLayout {
   static void interleave(const std::uint8_t* in, std::int64_t n, std::uint8_t* out) {
@@ -85,6 +126,7 @@ DType interleaved_type(DType t) {
     case DType::Q4_0: return DType::Q4_0_R16;
     case DType::Q8_0: return DType::Q8_0_R16;
     case DType::Q4_K: return DType::Q4_K_R16;
+    case DType::Q5_0: return DType::Q5_0_R16;
     default: return t;
   }
 }
@@ -94,6 +136,7 @@ DType plain_type(DType t) {
     case DType::Q4_0_R16: return DType::Q4_0;
     case DType::Q8_0_R16: return DType::Q8_0;
     case DType::Q4_K_R16: return DType::Q4_K;
+    case DType::Q5_0_R16: return DType::Q5_0;
     default: return t;
   }
 }
@@ -104,6 +147,7 @@ void interleave_rows(DType interleaved, const void* src, std::int64_t n, void* d
   if (interleaved == DType::Q4_0_R16) return Q4Layout::interleave(in, n, out);
   if (interleaved == DType::Q8_0_R16) return Q8Layout::interleave(in, n, out);
   if (interleaved == DType::Q4_K_R16) return Q4KLayout::interleave(in, n, out);
+  if (interleaved == DType::Q5_0_R16) return Q5Layout::interleave(in, n, out);
   no_layout(interleaved);
 }
 
@@ -113,6 +157,7 @@ void deinterleave_row(DType interleaved, const void* group, std::int64_t n, int 
   if (interleaved == DType::Q4_0_R16) return Q4Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q8_0_R16) return Q8Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q4_K_R16) return Q4KLayout::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  if (interleaved == DType::Q5_0_R16) return Q5Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   no_layout(interleaved);
 }
 
@@ -146,6 +191,19 @@ std::int32_t dot_q4_0x16(const BlockQ4_0x16& w, int r, const ActQ8_0Row& x, std:
     for (int j = 0; j < 4; ++j) {
       const std::uint8_t v = w.qs[k][r][j];
       s += (v & 0xF) * q[4 * k + j] + (v >> 4) * q[4 * k + j + 16];
+    }
+  return s;
+}
+
+std::int32_t dot_q5_0x16(const BlockQ5_0x16& w, int r, const ActQ8_0Row& x, std::int64_t b) {
+  const std::int8_t* q = x.qs + b * kQK;
+  std::int32_t s = -16 * x.sum[b];  // the "- 16" offset of every weight, applied once
+  for (int k = 0; k < 4; ++k)
+    for (int j = 0; j < 4; ++j) {
+      const std::uint8_t v = w.qs[k][r][j];
+      const int lo = (v & 0xF) | static_cast<int>((w.hmask[k][0] >> (4 * r + j)) & 1) << 4;
+      const int hi = (v >> 4) | static_cast<int>((w.hmask[k][1] >> (4 * r + j)) & 1) << 4;
+      s += lo * q[4 * k + j] + hi * q[4 * k + j + 16];
     }
   return s;
 }
@@ -199,6 +257,7 @@ void gemm_q4_k_groups(const GemmArgs& a) {
 void gemm_q4_k_r16(const GemmArgs& a) { gemm_q4_k_groups(a); }
 void gemm_q4_0_r16(const GemmArgs& a) { gemm_groups<BlockQ4_0x16, ActQ8_0Row, dot_q4_0x16>(a, act_q8_0_row); }
 void gemm_q8_0_r16(const GemmArgs& a) { gemm_groups<BlockQ8_0x16, ActQ16_0Row, dot_q8_0x16>(a, act_q16_0_row); }
+void gemm_q5_0_r16(const GemmArgs& a) { gemm_groups<BlockQ5_0x16, ActQ8_0Row, dot_q5_0x16>(a, act_q8_0_row); }
 
 }  // namespace scalar
 }  // namespace dsv2::kernels

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/avx2_util.h"
 #include "kernels/isa_impl.h"
@@ -41,13 +42,16 @@ void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, __m256 (*acc)[X]
     for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * kHalf, acc[h][c]);
 }
 
-struct Q4_0x16 {
+// Q4_0 and Q5_0 (Block = BlockQ5_0x16: the fifth bits add 16 through byte masks).
+template <class Block>
+struct Nibbles16 {
+  static constexpr bool kFive = std::is_same_v<Block, BlockQ5_0x16>;
   static constexpr int kX = kTileX;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
-    const PrefetchDistances pf = prefetch_distances(DType::Q4_0_R16);  // a copy: stays in registers
-    const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
+    const PrefetchDistances pf = prefetch_distances(kFive ? DType::Q5_0_R16 : DType::Q4_0_R16);  // a copy: stays in registers
+    const auto* w = reinterpret_cast<const Block*>(a.w + i0 * a.w_stride);
     ActQ8_0Row x[X];
     __m256 acc[2][X];
     DSV2_UNROLL
@@ -62,25 +66,35 @@ struct Q4_0x16 {
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
       DSV2_UNROLL
       for (int h = 0; h < 2; ++h) {
-        // |nibble * x| pairs <= 2 * 15 * 127, eight of them <= 30480: the int16 sums cannot overflow.
-        __m256i s16[X];
-        DSV2_UNROLL
-        for (int c = 0; c < X; ++c) s16[c] = _mm256_setzero_si256();
-        DSV2_UNROLL
-        for (int k = 0; k < 4; ++k) {
-          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[k][h * kHalf]));
-          const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-          DSV2_UNROLL
-          for (int c = 0; c < X; ++c) {
-            const std::int8_t* q = x[c].qs + b * kQK;
-            s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(lo, broadcast32(q + 4 * k)));
-            s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(hi, broadcast32(q + 16 + 4 * k)));
-          }
-        }
+        // |nibble * x| pairs <= 2 * 15 * 128, eight of them <= 30720: the int16 sums cannot
+        // overflow. 5-bit pairs reach 2 * 31 * 128, so Q5_0 widens after every four (two pieces).
+        constexpr int kWiden = kFive ? 2 : 4;  // pieces per int16 sum
         __m256i s[X];
         DSV2_UNROLL
-        for (int c = 0; c < X; ++c)
-          s[c] = _mm256_add_epi32(_mm256_madd_epi16(s16[c], ones), _mm256_set1_epi32(-8 * x[c].sum[b]));
+        for (int c = 0; c < X; ++c) s[c] = _mm256_set1_epi32((kFive ? -16 : -8) * x[c].sum[b]);
+        DSV2_UNROLL
+        for (int k0 = 0; k0 < 4; k0 += kWiden) {
+          __m256i s16[X];
+          DSV2_UNROLL
+          for (int c = 0; c < X; ++c) s16[c] = _mm256_setzero_si256();
+          DSV2_UNROLL
+          for (int k = k0; k < k0 + kWiden; ++k) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[k][h * kHalf]));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            if constexpr (kFive) {
+              lo = _mm256_or_si256(lo, bits_to_16s(static_cast<std::uint32_t>(w[b].hmask[k][0] >> (32 * h))));
+              hi = _mm256_or_si256(hi, bits_to_16s(static_cast<std::uint32_t>(w[b].hmask[k][1] >> (32 * h))));
+            }
+            DSV2_UNROLL
+            for (int c = 0; c < X; ++c) {
+              const std::int8_t* q = x[c].qs + b * kQK;
+              s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(lo, broadcast32(q + 4 * k)));
+              s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(hi, broadcast32(q + 16 + 4 * k)));
+            }
+          }
+          DSV2_UNROLL
+          for (int c = 0; c < X; ++c) s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(s16[c], ones));
+        }
         scale_add<X>(w[b].d + h * kHalf, xd, s, acc[h]);
       }
     }
@@ -127,7 +141,8 @@ struct Q8_0x16 {
 
 }  // namespace
 
-void gemm_q4_0_r16(const GemmArgs& args) { gemm_row_groups<Q4_0x16>(args); }
+void gemm_q4_0_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ4_0x16>>(args); }
+void gemm_q5_0_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ5_0x16>>(args); }
 void gemm_q8_0_r16(const GemmArgs& args) { gemm_row_groups<Q8_0x16>(args); }
 
 }  // namespace dsv2::kernels::avx2

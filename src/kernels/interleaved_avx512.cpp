@@ -4,6 +4,7 @@
 // int -> float conversion and one fma per block finish all 16 rows. Bit-identical to the scalar
 // reference in interleaved.cpp.
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/avx512_util.h"
 #include "kernels/isa_impl.h"
@@ -41,14 +42,17 @@ inline __m512i sum_chains(const __m512i (&s)[X][C], int c) {
   return t;
 }
 
-struct Q4_0x16 {
+// Q4_0 and Q5_0 (Block = BlockQ5_0x16: the fifth bits add 16 through byte masks).
+template <class Block>
+struct Nibbles16 {
+  static constexpr bool kFive = std::is_same_v<Block, BlockQ5_0x16>;
   static constexpr int kX = kTileX;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     constexpr int C = kChains<X, 2>;
     const std::int64_t nb = a.n / kQK;
-    const PrefetchDistances pf = prefetch_distances(DType::Q4_0_R16);  // a copy: stays in registers
-    const auto* w = reinterpret_cast<const BlockQ4_0x16*>(a.w + i0 * a.w_stride);
+    const PrefetchDistances pf = prefetch_distances(kFive ? DType::Q5_0_R16 : DType::Q4_0_R16);  // a copy: stays in registers
+    const auto* w = reinterpret_cast<const Block*>(a.w + i0 * a.w_stride);
     ActQ8_0Row x[X];
     __m512 acc[X];
     DSV2_UNROLL
@@ -59,13 +63,17 @@ struct Q4_0x16 {
       __m512i s[X][C];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
-        s[c][0] = _mm512_set1_epi32(-8 * x[c].sum[b]);  // the "- 8" of every weight
+        s[c][0] = _mm512_set1_epi32((kFive ? -16 : -8) * x[c].sum[b]);  // the "- 8" / "- 16" of every weight
         for (int k = 1; k < C; ++k) s[c][k] = _mm512_setzero_si512();
       }
       DSV2_UNROLL
       for (int k = 0; k < 4; ++k) {
         const __m512i v = _mm512_loadu_si512(w[b].qs[k]);
-        const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        if constexpr (kFive) {
+          lo = _mm512_mask_add_epi8(lo, w[b].hmask[k][0], lo, _mm512_set1_epi8(16));
+          hi = _mm512_mask_add_epi8(hi, w[b].hmask[k][1], hi, _mm512_set1_epi8(16));
+        }
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
           const std::int8_t* q = x[c].qs + b * kQK;
@@ -120,7 +128,8 @@ struct Q8_0x16 {
 
 }  // namespace
 
-void gemm_q4_0_r16(const GemmArgs& args) { gemm_row_groups<Q4_0x16>(args); }
+void gemm_q4_0_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ4_0x16>>(args); }
+void gemm_q5_0_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ5_0x16>>(args); }
 void gemm_q8_0_r16(const GemmArgs& args) { gemm_row_groups<Q8_0x16>(args); }
 
 }  // namespace dsv2::kernels::avx512

@@ -19,10 +19,7 @@ namespace {
 inline __m256i fifth_bits(const std::uint8_t* qh) {
   std::uint32_t h;
   std::memcpy(&h, qh, 4);
-  const __m256i byte_of = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
-  const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(h)), byte_of);
-  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
-  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(16));
+  return bits_to_16s(h);
 }
 
 template <class Block>

@@ -1,5 +1,5 @@
 // quantize_gguf (declared in convert.h): re-types the tensors of a GGUF file, copying its
-// metadata, one tensor at a time.
+// metadata, one tensor at a time. A tensor already of its target type is copied byte for byte.
 #include <algorithm>
 
 #include "io/gguf.h"
@@ -62,8 +62,12 @@ void quantize_gguf(const QuantizeOptions& o) {
     const GgufTensorInfo& info = in.tensors()[i];
     progress.tensor(i, info.name, types[i], written);
     const Tensor t = in.tensor(info);
-    GgufRowStream out(w, types[i], t.cols());
-    stream_tensor(t, out);
+    if (types[i] == t.dtype) {  // already the wanted type: the same bytes, not rounded again
+      w.write_tensor_chunk(t.data, t.nbytes());
+    } else {
+      GgufRowStream out(w, types[i], t.cols());
+      stream_tensor(t, out);
+    }
     written += static_cast<std::uint64_t>(t.rows()) * row_bytes(types[i], t.cols());
   }
   w.finish();

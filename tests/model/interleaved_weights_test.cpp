@@ -116,7 +116,7 @@ TEST(InterleavedWeights, Q4KLoadedModelMatchesMappedModel) {
   EXPECT_LE(f.mean_kl, 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(DType::Q4_0, DType::Q8_0),
+INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q8_0),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
 }  // namespace

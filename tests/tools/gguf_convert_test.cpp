@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "generate/evaluate.h"
+#include "io/gguf.h"
 #include "model/deepseek_v2.h"
 #include "support/fidelity.h"
 #include "support/fixtures.h"
@@ -62,6 +64,25 @@ TEST(GgufFidelity, TinyCoderQuantizedAgreesWithF32) {
   std::printf("| q8_0, legacy layout | %.1f%% | %.2e | |\n", 100 * legacy.top1, legacy.mean_kl);
   EXPECT_GE(legacy.top1, 0.99);
   EXPECT_LE(legacy.mean_kl, 1e-3);
+}
+
+// Tensors already of the target type are copied, not rounded a second time: quantizing a q8_0
+// file to q8_0 reproduces it byte for byte, and q8_0 -> q4_k changes only what must change.
+TEST(GgufQuantize, KeepsTensorsAlreadyOfTheTargetType) {
+  const test::Golden g = test::load_golden("tiny-coder");
+  test::TempDir d;
+  convert_to_gguf({g.model_dir, d.file("a.gguf"), DType::Q8_0, GgufLayout::Mla, false});
+  quantize_gguf({d.file("a.gguf"), d.file("b.gguf"), DType::Q8_0, false});
+  EXPECT_EQ(test::read_file(d.file("a.gguf")), test::read_file(d.file("b.gguf")));
+  quantize_gguf({d.file("a.gguf"), d.file("c.gguf"), DType::Q6_K, false});  // every row falls back to q8_0
+  const GgufFile a(d.file("a.gguf")), c(d.file("c.gguf"));
+  ASSERT_EQ(a.tensors().size(), c.tensors().size());
+  for (std::size_t i = 0; i < a.tensors().size(); ++i) {
+    const Tensor ta = a.tensor(a.tensors()[i]), tc = c.tensor(c.tensors()[i]);
+    ASSERT_EQ(ta.dtype, tc.dtype) << a.tensors()[i].name;
+    ASSERT_EQ(ta.nbytes(), tc.nbytes());
+    EXPECT_EQ(0, std::memcmp(ta.data, tc.data, ta.nbytes())) << a.tensors()[i].name;
+  }
 }
 
 TEST(GgufTensorType, NormsAndRouterStayF32AndShortRowsFallBack) {
