@@ -1,7 +1,7 @@
-// AVX2 kernels for Q5_0 / Q5_1 weights x Q8_0 activations, as q4_0_avx2.cpp with a fifth bit:
-// qh's 32 bits spread to bytes by a shuffle and a compare, adding 16 where set. Q5_0's "- 16"
-// is -16 * (activation block sum) in lane 0 of the block's int32 sums; Q5_1's min adds
-// m_w * d_x * (activation block sum) to lane 0 in float.
+// AVX2 kernels for the 32-value nibble formats (Q4_0, Q5_0, Q5_1) x Q8_0 activations: values are
+// unsigned bytes for vpmaddubsw (Q5's fifth bits spread from qh by bits_to_16s). Q4_0's "- 8"
+// and Q5_0's "- 16" are -8 / -16 * (activation block sum) added to lane 0 of the block's int32
+// sums; Q5_1's min adds m_w * d_x * (activation block sum) to lane 0 in float.
 #include <immintrin.h>
 
 #include <cstring>
@@ -15,16 +15,11 @@ namespace dsv2::kernels::avx2 {
 
 namespace {
 
-// 16 in byte j where bit j of qh is set.
-inline __m256i fifth_bits(const std::uint8_t* qh) {
-  std::uint32_t h;
-  std::memcpy(&h, qh, 4);
-  return bits_to_16s(h);
-}
-
 template <class Block>
-struct Q5Kernel {
+struct NibbleKernel {
+  static constexpr bool kFive = !std::is_same_v<Block, BlockQ4_0>;
   static constexpr bool kMin = std::is_same_v<Block, BlockQ5_1>;
+  static constexpr int kOffset = kMin ? 0 : kFive ? 16 : 8;
   static constexpr int kW = 2, kX = 4;
   template <int W, int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
@@ -45,13 +40,17 @@ struct Q5Kernel {
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
         xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].qs + b * kQK));
-        seed[c] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(kMin ? 0 : -16 * x[c].sum[b]));
+        seed[c] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(-kOffset * x[c].sum[b]));
       }
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].qs));
-        const __m256i wq = _mm256_or_si256(_mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4)),
-                                           fifth_bits(w[r][b].qh));
+        __m256i wq = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
+        if constexpr (kFive) {
+          std::uint32_t qh;
+          std::memcpy(&qh, w[r][b].qh, 4);
+          wq = _mm256_or_si256(wq, bits_to_16s(qh));
+        }
         const float wd = f16(w[r][b].d);
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) {
@@ -73,7 +72,8 @@ struct Q5Kernel {
 
 }  // namespace
 
-void gemm_q5_0(const GemmArgs& args) { gemm_tiled<Q5Kernel<BlockQ5_0>>(args); }
-void gemm_q5_1(const GemmArgs& args) { gemm_tiled<Q5Kernel<BlockQ5_1>>(args); }
+void gemm_q4_0(const GemmArgs& args) { gemm_tiled<NibbleKernel<BlockQ4_0>>(args); }
+void gemm_q5_0(const GemmArgs& args) { gemm_tiled<NibbleKernel<BlockQ5_0>>(args); }
+void gemm_q5_1(const GemmArgs& args) { gemm_tiled<NibbleKernel<BlockQ5_1>>(args); }
 
 }  // namespace dsv2::kernels::avx2
