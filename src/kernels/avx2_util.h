@@ -4,10 +4,18 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace dsv2::kernels::avx2 {
 
 static inline float f16(std::uint16_t h) { return _cvtsh_ss(h); }
+
+// Four bytes at p (any alignment) in every 32-bit lane.
+static inline __m256i broadcast32(const void* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
 
 static inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

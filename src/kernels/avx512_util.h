@@ -25,6 +25,13 @@ static inline __m512 splat2_f16(std::uint16_t a, std::uint16_t b) {
 }
 static inline float f16(std::uint16_t h) { return _cvtsh_ss(h); }
 
+// Four bytes at p (any alignment) in every 32-bit lane.
+static inline __m512i broadcast32(const void* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
 static inline __m512i load2x256(const void* a, const void* b) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(a))),
                             _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);

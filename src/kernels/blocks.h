@@ -97,11 +97,23 @@ struct BlockQ5_0x16 {
   std::uint64_t hmask[4][2];
   std::uint8_t qs[4][kRowGroup][4];
 };
+// Super-block b of 16 Q6_K rows. Piece p = 4t + i holds, per row, 8 of the 6-bit values: the low
+// nibble of byte j is value 32t + 4i + j (sub-block 2t), the high nibble value 32t + 16 + 4i + j
+// (sub-block 2t + 1). Their top two bits are in hb[p / 2][r][j], for the pieces 2u, 2u + 1 of a
+// pair: bits 0-1 piece 2u's low-nibble value, 2-3 piece 2u + 1's, 4-5 piece 2u's high-nibble
+// value, 6-7 piece 2u + 1's. scales[s][r] is row r's int8 scale of sub-block s.
+struct BlockQ6_Kx16 {
+  std::uint16_t d[kRowGroup];  // f16
+  std::int8_t scales[16][kRowGroup];
+  std::uint8_t qs[32][kRowGroup][4];
+  std::uint8_t hb[16][kRowGroup][4];
+};
 static_assert(sizeof(BlockQ4_0x16) == kRowGroup * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ5_0x16) == kRowGroup * sizeof(BlockQ5_0));
 static_assert(sizeof(BlockQ8_0x16) == kRowGroup * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4K) == 144 && sizeof(BlockQ5K) == 176 && sizeof(BlockQ6K) == 210);
 static_assert(sizeof(BlockQ4_Kx16) == kRowGroup * sizeof(BlockQ4K));
+static_assert(sizeof(BlockQ6_Kx16) == kRowGroup * sizeof(BlockQ6K));
 
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block: the first four
 // pairs sit in the low 6 bits of bytes 0-3 / 4-7; the last four use bytes 8-11 (low / high

@@ -42,6 +42,12 @@ struct Layout {
   }
 };
 
+// Row r's 6-bit value of piece p, side s, byte j of a Q6_K_R16 group.
+int q6_kx16_value(const BlockQ6_Kx16& w, int p, int s, int r, int j) {
+  const int nibble = s == 0 ? w.qs[p][r][j] & 0xF : w.qs[p][r][j] >> 4;
+  return nibble | ((w.hb[p / 2][r][j] >> (4 * s + 2 * (p % 2))) & 3) << 4;
+}
+
 using Q4Layout = Layout<sizeof(BlockQ4_0), 4>;
 using Q8Layout = Layout<sizeof(BlockQ8_0), 2>;
 
@@ -81,6 +87,50 @@ struct Q5Layout {
             qh |= static_cast<std::uint32_t>((g->hmask[k][h] >> (4 * r + j)) & 1) << (16 * h + 4 * k + j);
       }
       std::memcpy(blk.qh, &qh, 4);
+      std::memcpy(out, &blk, sizeof blk);
+    }
+  }
+};
+
+// Q6_K: the 6-bit values unpacked (quant_impl.h), then regrouped as BlockQ6_Kx16 says.
+struct Q6KLayout {
+  // Value of piece p, side s (0: low nibbles), byte j, and where its top two bits sit in hb.
+  static int value(int p, int s, int j) { return 32 * (p / 4) + 16 * s + 4 * (p % 4) + j; }
+  static int top_shift(int p, int s) { return 4 * s + 2 * (p % 2); }
+
+  static void interleave(const std::uint8_t* in, std::int64_t n, std::uint8_t* out) {
+    const std::size_t row = static_cast<std::size_t>(n / kQKK) * sizeof(BlockQ6K);
+    auto* g = reinterpret_cast<BlockQ6_Kx16*>(out);
+    for (std::int64_t b = 0; b < n / kQKK; ++b, ++g) {
+      std::memset(g->hb, 0, sizeof g->hb);
+      for (std::size_t r = 0; r < kRowGroup; ++r) {
+        BlockQ6K blk;
+        std::memcpy(&blk, in + r * row + static_cast<std::size_t>(b) * sizeof(BlockQ6K), sizeof blk);
+        std::uint8_t L[kQKK];
+        unpack_q6k(blk, L);
+        g->d[r] = blk.d;
+        for (int s = 0; s < 16; ++s) g->scales[s][r] = blk.scales[s];
+        for (int p = 0; p < 32; ++p)
+          for (int j = 0; j < 4; ++j) {
+            const std::uint8_t lo = L[value(p, 0, j)], hi = L[value(p, 1, j)];
+            g->qs[p][r][j] = static_cast<std::uint8_t>((lo & 0xF) | (hi & 0xF) << 4);
+            g->hb[p / 2][r][j] |= static_cast<std::uint8_t>((lo >> 4) << top_shift(p, 0) | (hi >> 4) << top_shift(p, 1));
+          }
+      }
+    }
+  }
+
+  static void deinterleave(const std::uint8_t* in, std::int64_t n, std::size_t r, std::uint8_t* out) {
+    const auto* g = reinterpret_cast<const BlockQ6_Kx16*>(in);
+    for (std::int64_t b = 0; b < n / kQKK; ++b, ++g, out += sizeof(BlockQ6K)) {
+      BlockQ6K blk;
+      std::uint8_t L[kQKK];
+      for (int p = 0; p < 32; ++p)
+        for (int j = 0; j < 4; ++j)
+          for (int s = 0; s < 2; ++s) L[value(p, s, j)] = static_cast<std::uint8_t>(q6_kx16_value(*g, p, s, static_cast<int>(r), j));
+      pack_q6k(L, blk);
+      blk.d = g->d[r];
+      for (int s = 0; s < 16; ++s) blk.scales[s] = g->scales[s][r];
       std::memcpy(out, &blk, sizeof blk);
     }
   }
@@ -127,6 +177,7 @@ DType interleaved_type(DType t) {
     case DType::Q8_0: return DType::Q8_0_R16;
     case DType::Q4_K: return DType::Q4_K_R16;
     case DType::Q5_0: return DType::Q5_0_R16;
+    case DType::Q6_K: return DType::Q6_K_R16;
     default: return t;
   }
 }
@@ -137,6 +188,7 @@ DType plain_type(DType t) {
     case DType::Q8_0_R16: return DType::Q8_0;
     case DType::Q4_K_R16: return DType::Q4_K;
     case DType::Q5_0_R16: return DType::Q5_0;
+    case DType::Q6_K_R16: return DType::Q6_K;
     default: return t;
   }
 }
@@ -148,6 +200,7 @@ void interleave_rows(DType interleaved, const void* src, std::int64_t n, void* d
   if (interleaved == DType::Q8_0_R16) return Q8Layout::interleave(in, n, out);
   if (interleaved == DType::Q4_K_R16) return Q4KLayout::interleave(in, n, out);
   if (interleaved == DType::Q5_0_R16) return Q5Layout::interleave(in, n, out);
+  if (interleaved == DType::Q6_K_R16) return Q6KLayout::interleave(in, n, out);
   no_layout(interleaved);
 }
 
@@ -158,6 +211,7 @@ void deinterleave_row(DType interleaved, const void* group, std::int64_t n, int 
   if (interleaved == DType::Q8_0_R16) return Q8Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q4_K_R16) return Q4KLayout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q5_0_R16) return Q5Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  if (interleaved == DType::Q6_K_R16) return Q6KLayout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   no_layout(interleaved);
 }
 
@@ -237,15 +291,30 @@ float q4_kx16_block(const BlockQ4_Kx16& w, int r, const BlockQ8K& x, float acc) 
   return std::fma(-static_cast<float>(msum), f16_to_f32(w.dmin[r]) * x.d, acc);
 }
 
-void gemm_q4_k_groups(const GemmArgs& a) {
+// Row r's super-block b against Q8_K block x: isum = sum over sub-blocks s of
+// sc_s * (dot_s - 32 * bsum_s) (the "- 32" via the activation sums), then one fma.
+float q6_kx16_block(const BlockQ6_Kx16& w, int r, const BlockQ8K& x, float acc) {
+  std::int32_t isum = 0;
+  for (int t = 0; t < 8; ++t)
+    for (int s = 0; s < 2; ++s) {
+      std::int32_t dot = 0;
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) dot += q6_kx16_value(w, 4 * t + i, s, r, j) * x.qs[32 * t + 16 * s + 4 * i + j];
+      isum += w.scales[2 * t + s][r] * (dot - 32 * x.bsums[2 * t + s]);
+    }
+  return std::fma(static_cast<float>(isum), f16_to_f32(w.d[r]) * x.d, acc);
+}
+
+template <class Block, float (*BlockFn)(const Block&, int, const BlockQ8K&, float)>
+void gemm_k_groups(const GemmArgs& a) {
   const std::int64_t nb = a.n / kQKK;
   for (std::int64_t i0 = 0; i0 < a.nw; i0 += kRowGroup) {
-    const auto* w = reinterpret_cast<const BlockQ4_Kx16*>(a.w + i0 * a.w_stride);
+    const auto* w = reinterpret_cast<const Block*>(a.w + i0 * a.w_stride);
     for (std::int64_t c = 0; c < a.nx; ++c) {
       const auto* x = reinterpret_cast<const BlockQ8K*>(a.x + c * a.x_stride);
       for (int r = 0; r < kRowGroup; ++r) {
         float acc = 0.0f;
-        for (std::int64_t b = 0; b < nb; ++b) acc = q4_kx16_block(w[b], r, x[b], acc);
+        for (std::int64_t b = 0; b < nb; ++b) acc = BlockFn(w[b], r, x[b], acc);
         a.y[c * a.ldy + i0 + r] = acc;
       }
     }
@@ -254,7 +323,8 @@ void gemm_q4_k_groups(const GemmArgs& a) {
 
 }  // namespace
 
-void gemm_q4_k_r16(const GemmArgs& a) { gemm_q4_k_groups(a); }
+void gemm_q4_k_r16(const GemmArgs& a) { gemm_k_groups<BlockQ4_Kx16, q4_kx16_block>(a); }
+void gemm_q6_k_r16(const GemmArgs& a) { gemm_k_groups<BlockQ6_Kx16, q6_kx16_block>(a); }
 void gemm_q4_0_r16(const GemmArgs& a) { gemm_groups<BlockQ4_0x16, ActQ8_0Row, dot_q4_0x16>(a, act_q8_0_row); }
 void gemm_q8_0_r16(const GemmArgs& a) { gemm_groups<BlockQ8_0x16, ActQ16_0Row, dot_q8_0x16>(a, act_q16_0_row); }
 void gemm_q5_0_r16(const GemmArgs& a) { gemm_groups<BlockQ5_0x16, ActQ8_0Row, dot_q5_0x16>(a, act_q8_0_row); }

@@ -19,12 +19,6 @@ namespace {
 constexpr int kTileX = 4;  // activation rows per pass over a group's blocks
 constexpr int kHalf = kRowGroup / 2;
 
-inline __m256i broadcast32(const void* p) {
-  std::int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
-
 // acc[h][c] += float(s[c]) * (d_w of half h) * d_x[c]
 template <int X>
 void scale_add(const std::uint16_t* d, const float* xd, const __m256i* s, __m256* acc) {

@@ -16,12 +16,6 @@ namespace {
 
 constexpr int kTileX = 8;  // activation rows per pass over a group's blocks
 
-inline __m512i broadcast32(const void* p) {
-  std::int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
-
 template <int X>
 void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, const __m512* acc) {
   DSV2_UNROLL

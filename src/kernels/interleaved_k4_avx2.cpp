@@ -18,12 +18,6 @@ namespace {
 
 constexpr int kHalf = kRowGroup / 2;
 
-inline __m256i broadcast32(const void* p) {
-  std::int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
-
 using Scales = K4Scales<kHalf>;
 
 inline __m256i scale(const Scales& s, int j) { return reinterpret_cast<__m256i>(s.scale(j)); }

@@ -16,12 +16,6 @@ namespace dsv2::kernels::avx512 {
 
 namespace {
 
-inline __m512i broadcast32(const void* p) {
-  std::int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
-
 using Scales = K4Scales<16>;
 
 inline __m512i scale(const Scales& s, int j) { return reinterpret_cast<__m512i>(s.scale(j)); }

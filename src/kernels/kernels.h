@@ -103,7 +103,7 @@ struct TypeKernels {
 struct KernelSet {
   Isa isa = Isa::Scalar;
   QuantizeActFn quantize_act[static_cast<int>(ActFormat::Count)] = {};
-  TypeKernels type[16] = {};  // by DType
+  TypeKernels type[kDTypeCount] = {};  // by DType
   WeightedSumFn weighted_sum = nullptr;
   LaneDotsFn lane_dots = nullptr;
   LaneSoftmaxFn lane_softmax = nullptr;

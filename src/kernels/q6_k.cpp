@@ -9,7 +9,7 @@
 
 namespace dsv2::kernels {
 
-static void pack_q6k(const std::uint8_t* L, BlockQ6K& b) {
+void pack_q6k(const std::uint8_t* L, BlockQ6K& b) {
   for (int h = 0; h < 2; ++h) {
     const std::uint8_t* q = L + 128 * h;
     for (int l = 0; l < 32; ++l) {
@@ -21,7 +21,7 @@ static void pack_q6k(const std::uint8_t* L, BlockQ6K& b) {
   }
 }
 
-static void unpack_q6k(const BlockQ6K& b, std::uint8_t* L) {
+void unpack_q6k(const BlockQ6K& b, std::uint8_t* L) {
   for (int h = 0; h < 2; ++h) {
     for (int k = 0; k < 4; ++k) {
       for (int l = 0; l < 32; ++l) {

@@ -46,6 +46,11 @@ void quantize_superblock_k4(const float* x, int nmax, std::uint16_t* d, std::uin
 // The 6-bit scales and mins of all 8 sub-blocks.
 void unpack_scales_k4(const std::uint8_t* scales, std::uint8_t* sc, std::uint8_t* m);
 
+// A Q6_K super-block's 256 values q in [0, 63], in order, to and from its ql / qh bytes.
+struct BlockQ6K;
+void pack_q6k(const std::uint8_t* L, BlockQ6K& b);
+void unpack_q6k(const BlockQ6K& b, std::uint8_t* L);
+
 // Shared by Q4_K and Q5_K once a super-block's 256 values are unpacked to L (in order), with its
 // f16 super-scales d, dmin and packed scales: the dequantized values, and the scalar dot product
 // with a Q8_K block.

@@ -10,7 +10,7 @@ namespace dsv2 {
 namespace {
 // Indexed by DType. Block sizes/bytes are ggml's: Q8_0 = f16 scale + 32 int8; Q4_0 = f16 + 16 bytes;
 // K-quants are 256-value super-blocks.
-constexpr std::array<DTypeInfo, 16> kInfo = {{
+constexpr std::array<DTypeInfo, kDTypeCount> kInfo = {{
     {"f32", 1, 4, 1},
     {"f16", 1, 2, 1},
     {"bf16", 1, 2, 1},
@@ -27,7 +27,9 @@ constexpr std::array<DTypeInfo, 16> kInfo = {{
     {"q5_0", 32, 22, 1},
     {"q5_1", 32, 24, 1},
     {"q5_0_r16", 32, 22, 16},
+    {"q6_k_r16", 256, 210, 16},
 }};
+static_assert(!kInfo.back().name.empty(), "every DType needs its kInfo entry");
 }  // namespace
 
 const DTypeInfo& dtype_info(DType t) { return kInfo[static_cast<std::size_t>(t)]; }

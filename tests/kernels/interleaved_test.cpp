@@ -27,7 +27,9 @@ TEST(Interleaved, TypesMapBothWays) {
   EXPECT_EQ(interleaved_type(DType::Q4_0), DType::Q4_0_R16);
   EXPECT_EQ(interleaved_type(DType::Q8_0), DType::Q8_0_R16);
   EXPECT_EQ(interleaved_type(DType::Q4_K), DType::Q4_K_R16);
-  EXPECT_EQ(interleaved_type(DType::Q6_K), DType::Q6_K);
+  EXPECT_EQ(interleaved_type(DType::Q6_K), DType::Q6_K_R16);
+  EXPECT_EQ(plain_type(DType::Q6_K_R16), DType::Q6_K);
+  EXPECT_EQ(interleaved_type(DType::Q5_K), DType::Q5_K);
   EXPECT_EQ(plain_type(DType::Q4_0_R16), DType::Q4_0);
   EXPECT_EQ(plain_type(DType::Q8_0_R16), DType::Q8_0);
   EXPECT_EQ(plain_type(DType::Q4_K_R16), DType::Q4_K);
@@ -42,7 +44,7 @@ TEST(Interleaved, TypesMapBothWays) {
 }
 
 TEST(Interleaved, RoundTripRestoresEveryRow) {
-  for (DType r16 : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16}) {
+  for (DType r16 : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16}) {
     const std::int64_t n = dtype_info(r16).block_size * 5;
     const std::size_t rb = row_bytes(r16, n);
     const auto plain = random_bytes(kG * rb, 3);
@@ -109,7 +111,7 @@ TEST(Interleaved, KnownPositionsQ4K) {
 }
 
 TEST(Interleaved, InPlaceKeepsEveryRowsValues) {
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0}) {
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K}) {
     test::Weights w = test::make_weights(t, 3 * kG, dtype_info(t).block_size * 3, 11);
     Tensor view = w.tensor();
     ASSERT_TRUE(interleave_in_place(view));
@@ -130,20 +132,20 @@ TEST(Interleaved, InPlaceLeavesOtherShapesAndTypes) {
   EXPECT_FALSE(interleave_in_place(v));
   EXPECT_EQ(v.dtype, DType::Q4_0);
   EXPECT_EQ(odd.bytes, before);
-  test::Weights k = test::make_weights(DType::Q6_K, kG, 256, 1);
+  test::Weights k = test::make_weights(DType::Q5_K, kG, 256, 1);
   Tensor kv = k.tensor();
   EXPECT_FALSE(interleave_in_place(kv));
-  EXPECT_EQ(kv.dtype, DType::Q6_K);
+  EXPECT_EQ(kv.dtype, DType::Q5_K);
 }
 
 // Every ISA on random (not integer-friendly) data: the same float operations in the same order,
 // so equal bit for bit; tiles of 1..17 activation rows cover every edge tile.
 TEST(Interleaved, SimdEqualsScalarBitForBit) {
-  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16}) {
+  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16}) {
     const KernelSet& ref = kernel_set(Isa::Scalar);
     const ActFormat act = ref.of(t).act;
     const std::int64_t bs = dtype_info(t).block_size;
-    for (std::int64_t cols : {bs * (t == DType::Q4_K_R16 ? 3 : 17), std::int64_t{1024}}) {
+    for (std::int64_t cols : {bs * (bs == 256 ? 3 : 17), std::int64_t{1024}}) {
       const std::int64_t nw = 3 * kG, nx = 17;
       const test::Weights w = test::make_weights(t, nw, cols, 40 + static_cast<std::uint32_t>(cols));
       const auto x = test::random_floats(static_cast<std::size_t>(nx * cols), 41);
@@ -169,7 +171,7 @@ TEST(Interleaved, SimdEqualsScalarBitForBit) {
 // bytes: the same integer block sums, so only the float accumulation order differs.
 TEST(Interleaved, MatchesPlainLayout) {
   const KernelSet& ref = kernel_set(Isa::Scalar);
-  for (DType plain : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0}) {
+  for (DType plain : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K}) {
     const DType t = interleaved_type(plain);
     const std::int64_t cols = dtype_info(plain).block_size * 9, nw = 2 * kG, nx = 5;
     const test::Weights w = test::make_weights(plain, nw, cols, 7);

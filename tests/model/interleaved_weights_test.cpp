@@ -86,34 +86,37 @@ TEST(InterleavedWeights, MatmulWeightsListEveryMatrixOnce) {
   EXPECT_GT(interleaved, 3 * c.n_routed_experts);
 }
 
-// Q4_K needs rows of 256 multiples, which tiny-coder has none of: a random-weight model of the
-// tiny architecture widened to 256, written as a Q4_K GGUF, mapped (plain Q4_K kernels) and
-// loaded (Q4_K_R16). Both compute the same integer sums per sub-block; only float summation
-// order differs, which can move an activation across a rounding step of the 8-bit activations,
-// as for Q4_0 above (measured: largest logit difference 0.055 of logits up to 3.7, mean KL
-// 3.3e-5, the same top-1 everywhere).
-TEST(InterleavedWeights, Q4KLoadedModelMatchesMappedModel) {
+// K-quants need rows of 256 multiples, which tiny-coder has none of: a random-weight model of the
+// tiny architecture widened to 256, written as a Q4_K / Q6_K GGUF, mapped (plain K-quant kernels)
+// and loaded (Q4_K_R16 / Q6_K_R16). Both compute the same integer sums per sub-block; only
+// float summation order differs, which can move an activation across a rounding step of the
+// 8-bit activations, as for Q4_0 above (measured for Q4_K: largest logit difference 0.055 of
+// logits up to 3.7, mean KL 3.3e-5, the same top-1 everywhere).
+TEST(InterleavedWeights, KQuantLoadedModelMatchesMappedModel) {
   Config c = tools::synth_preset("tiny");
   c.hidden_size = 256, c.moe_intermediate_size = 256, c.intermediate_size = 512, c.vocab_size = 512;
-  test::TempDir d;
-  const std::string path = d.file("k.gguf");
-  tools::GenerateOptions gen;
-  gen.dtype = DType::F32;
-  gen.seed = 3;
-  auto sink = tools::make_gguf_sink(path, c, DType::Q4_K, "");
-  tools::write_random_checkpoint(c, gen, *sink);
-  DeepseekV2 mapped(Checkpoint::open(path, FileMode::Map), 2);
-  DeepseekV2 loaded(Checkpoint::open(path, FileMode::Load), 2);
-  EXPECT_EQ(mapped.weights().layers[1].moe.experts[0].gate.dtype, DType::Q4_K);
-  EXPECT_EQ(loaded.weights().layers[1].moe.experts[0].gate.dtype, DType::Q4_K_R16);
-  EXPECT_EQ(loaded.weights().layers[1].moe.experts[0].down.dtype, DType::Q4_K_R16);
-  EXPECT_EQ(loaded.weights().lm_head.dtype, DType::Q4_K_R16);
-  const std::vector<std::int32_t> ids = {1, 5, 9, 2, 33, 100, 7, 64};
-  const std::vector<float> a = sequence_logits(mapped, ids, 0), b = sequence_logits(loaded, ids, 0);
-  ASSERT_EQ(a.size(), b.size());
-  const test::Fidelity f = test::compare_logits(a, b, c.vocab_size);
-  EXPECT_EQ(f.top1, 1.0);
-  EXPECT_LE(f.mean_kl, 1e-4);
+  for (DType t : {DType::Q4_K, DType::Q6_K}) {
+    test::TempDir d;
+    const std::string path = d.file("k.gguf");
+    tools::GenerateOptions gen;
+    gen.dtype = DType::F32;
+    gen.seed = 3;
+    auto sink = tools::make_gguf_sink(path, c, t, "");
+    tools::write_random_checkpoint(c, gen, *sink);
+    DeepseekV2 mapped(Checkpoint::open(path, FileMode::Map), 2);
+    DeepseekV2 loaded(Checkpoint::open(path, FileMode::Load), 2);
+    const DType r16 = kernels::interleaved_type(t);
+    EXPECT_EQ(mapped.weights().layers[1].moe.experts[0].gate.dtype, t);
+    EXPECT_EQ(loaded.weights().layers[1].moe.experts[0].gate.dtype, r16);
+    EXPECT_EQ(loaded.weights().layers[1].moe.experts[0].down.dtype, r16);
+    EXPECT_EQ(loaded.weights().lm_head.dtype, r16);
+    const std::vector<std::int32_t> ids = {1, 5, 9, 2, 33, 100, 7, 64};
+    const std::vector<float> a = sequence_logits(mapped, ids, 0), b = sequence_logits(loaded, ids, 0);
+    ASSERT_EQ(a.size(), b.size());
+    const test::Fidelity f = test::compare_logits(a, b, c.vocab_size);
+    EXPECT_EQ(f.top1, 1.0) << dtype_name(t);
+    EXPECT_LE(f.mean_kl, 1e-4) << dtype_name(t);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q8_0),

@@ -1,0 +1,104 @@
+// AVX2 kernel for Q6_K_R16 (blocks.h) against Q8_K activations: a 256-bit vector holds 8 rows,
+// so each group is computed as two halves of 8 rows. Bits 4 and 5 come from the pair's hb bytes
+// (a shift, an and, an or); vpmaddubsw products are summed as int16 two pieces at a time
+// (|sum| <= 4 * 63 * 128 = 32256) before vpmaddwd widens them; the "- 32" comes off via the
+// activation sub-block sums and vpmulld applies the int8 scales. Bit-identical to the scalar
+// reference in interleaved.cpp.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/avx2_util.h"
+#include "kernels/isa_impl.h"
+#include "kernels/tile.h"
+
+namespace dsv2::kernels::avx2 {
+
+namespace {
+
+constexpr int kHalf = kRowGroup / 2;
+
+// Values of piece p, side s (0: low nibbles) as bytes in [0, 63], as in interleaved_k6_avx512.cpp.
+inline __m256i values(int p, int s, __m256i v, __m256i hb) {
+  const __m256i q = _mm256_and_si256(s == 0 ? v : _mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+  const int shift = 4 - (4 * s + 2 * (p % 2));
+  const __m256i top = shift > 0 ? _mm256_slli_epi16(hb, shift) : shift < 0 ? _mm256_srli_epi16(hb, -shift) : hb;
+  return _mm256_or_si256(q, _mm256_and_si256(top, _mm256_set1_epi8(0x30)));
+}
+
+struct Q6_Kx16 {
+  static constexpr int kX = 2;  // 16 registers: two activation rows keep everything in them
+  template <int X>
+  static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
+    const std::int64_t nb = a.n / kQKK;
+    const PrefetchDistances pf = prefetch_distances(DType::Q6_K_R16);  // a copy: stays in registers
+    const auto* w = reinterpret_cast<const BlockQ6_Kx16*>(a.w + i0 * a.w_stride);
+    const BlockQ8K* x[X];
+    __m256 acc[2][X];
+    DSV2_UNROLL
+    for (int c = 0; c < X; ++c) x[c] = reinterpret_cast<const BlockQ8K*>(a.x + (j0 + c) * a.x_stride);
+    for (auto& row : acc)
+      for (auto& v : row) v = _mm256_setzero_ps();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (std::int64_t b = 0; b < nb; ++b) {
+      prefetch_ahead(w + b, pf);
+      DSV2_UNROLL
+      for (int h = 0; h < 2; ++h) {
+        __m256i isum[X];
+        DSV2_UNROLL
+        for (int c = 0; c < X; ++c) isum[c] = _mm256_setzero_si256();
+        for (int t = 0; t < 8; ++t) {
+          __m256i dot[X][2];
+          DSV2_UNROLL
+          for (int c = 0; c < X; ++c) dot[c][0] = dot[c][1] = _mm256_setzero_si256();
+          DSV2_UNROLL
+          for (int i0p = 0; i0p < 4; i0p += 2) {
+            __m256i s16[X][2];
+            DSV2_UNROLL
+            for (int c = 0; c < X; ++c) s16[c][0] = s16[c][1] = _mm256_setzero_si256();
+            DSV2_UNROLL
+            for (int i = i0p; i < i0p + 2; ++i) {
+              const int p = 4 * t + i;
+              const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[p][h * kHalf]));
+              const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].hb[p / 2][h * kHalf]));
+              const __m256i lo = values(p, 0, v, hb), hi = values(p, 1, v, hb);
+              DSV2_UNROLL
+              for (int c = 0; c < X; ++c) {
+                const std::int8_t* q = x[c][b].qs + 32 * t + 4 * i;
+                s16[c][0] = _mm256_add_epi16(s16[c][0], _mm256_maddubs_epi16(lo, broadcast32(q)));
+                s16[c][1] = _mm256_add_epi16(s16[c][1], _mm256_maddubs_epi16(hi, broadcast32(q + 16)));
+              }
+            }
+            DSV2_UNROLL
+            for (int c = 0; c < X; ++c)
+              DSV2_UNROLL
+              for (int s = 0; s < 2; ++s) dot[c][s] = _mm256_add_epi32(dot[c][s], _mm256_madd_epi16(s16[c][s], ones));
+          }
+          DSV2_UNROLL
+          for (int s = 0; s < 2; ++s) {
+            const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w[b].scales[2 * t + s] + h * kHalf)));
+            DSV2_UNROLL
+            for (int c = 0; c < X; ++c) {
+              const __m256i d = _mm256_sub_epi32(dot[c][s], _mm256_set1_epi32(32 * x[c][b].bsums[2 * t + s]));
+              isum[c] = _mm256_add_epi32(isum[c], _mm256_mullo_epi32(d, sc));
+            }
+          }
+        }
+        const __m256 wd = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].d + h * kHalf)));
+        DSV2_UNROLL
+        for (int c = 0; c < X; ++c)
+          acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_mul_ps(wd, _mm256_set1_ps(x[c][b].d)), acc[h][c]);
+      }
+    }
+    DSV2_UNROLL
+    for (int h = 0; h < 2; ++h)
+      DSV2_UNROLL
+      for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * kHalf, acc[h][c]);
+  }
+};
+
+}  // namespace
+
+void gemm_q6_k_r16(const GemmArgs& args) { gemm_row_groups<Q6_Kx16>(args); }
+
+}  // namespace dsv2::kernels::avx2
