@@ -98,8 +98,10 @@ static unsigned cpu_family() {
 //   it against 16.1-16.9 without), nor for Q4_K_R16, whose kernel it slows although that one
 //   keeps up with memory (lm_head, 2 threads: 73-75 GB/s without, 55-56 with; decode tokens
 //   alternated: 38.5 against 48.4 ms; 16 KiB ahead: no effect either way). L2 alone at 12 KiB
-//   beats 1 KiB / 8 KiB there too (73 against 62-66 GB/s). Not measured on other CPUs, so not
-//   used there (DSV2_PREFETCH=L1,L2,PAGE turns it on for all).
+//   beats 1 KiB / 8 KiB there too (73 against 62-66 GB/s). Q6_K_R16 likewise (a 55 MB matrix,
+//   2 threads: 55-66 GB/s without, 50-55 with); Q5_0_R16 follows Q4_0_R16 (decode tokens: 34.4
+//   ms with, 37.3 without). Not measured on other CPUs, so not used there
+//   (DSV2_PREFETCH=L1,L2,PAGE turns it on for all).
 static PrefetchDistances detect_prefetch(DType t) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
