@@ -108,6 +108,13 @@ struct BlockQ6_Kx16 {
   std::uint8_t qs[32][kRowGroup][4];
   std::uint8_t hb[16][kRowGroup][4];
 };
+
+// Row r's 6-bit value of piece p, side s, byte j of a Q6_K_R16 group.
+static inline int q6_kx16_value(const BlockQ6_Kx16& w, int p, int s, int r, int j) {
+  const int nibble = s == 0 ? w.qs[p][r][j] & 0xF : w.qs[p][r][j] >> 4;
+  return nibble | ((w.hb[p / 2][r][j] >> (4 * s + 2 * (p % 2))) & 3) << 4;
+}
+
 static_assert(sizeof(BlockQ4_0x16) == kRowGroup * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ5_0x16) == kRowGroup * sizeof(BlockQ5_0));
 static_assert(sizeof(BlockQ8_0x16) == kRowGroup * sizeof(BlockQ8_0));
