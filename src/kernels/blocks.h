@@ -117,6 +117,13 @@ static inline int q6_kx16_value(const BlockQ6_Kx16& w, int p, int s, int r, int 
 
 static_assert(sizeof(BlockQ4_0x16) == kRowGroup * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ5_0x16) == kRowGroup * sizeof(BlockQ5_0));
+// Q5_1: as Q5_0x16 with the rows' mins.
+struct BlockQ5_1x16 {
+  std::uint16_t d[kRowGroup], m[kRowGroup];  // f16
+  std::uint64_t hmask[4][2];
+  std::uint8_t qs[4][kRowGroup][4];
+};
+static_assert(sizeof(BlockQ5_1x16) == kRowGroup * sizeof(BlockQ5_1));
 static_assert(sizeof(BlockQ8_0x16) == kRowGroup * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4K) == 144 && sizeof(BlockQ5K) == 176 && sizeof(BlockQ6K) == 210);
 static_assert(sizeof(BlockQ4_Kx16) == kRowGroup * sizeof(BlockQ4K));

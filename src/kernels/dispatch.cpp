@@ -117,7 +117,8 @@ const PrefetchDistances& prefetch_distances(DType t) {
                                  q4k = detect_prefetch(DType::Q4_K_R16), other = detect_prefetch(DType::Q4_K);
   switch (t) {
     case DType::Q4_0_R16:
-    case DType::Q5_0_R16: return q4;
+    case DType::Q5_0_R16:
+    case DType::Q5_1_R16: return q4;
     case DType::Q8_0_R16: return q8;
     case DType::Q4_K_R16:
     case DType::Q6_K_R16: return q4k;
@@ -150,6 +151,7 @@ static KernelSet make_set(Isa isa) {
   type(DType::Q4_K_R16, ActFormat::Q8_K, Fns::gemm_q4_k_r16);
   type(DType::Q5_0_R16, ActFormat::Q8_0, Fns::gemm_q5_0_r16);
   type(DType::Q6_K_R16, ActFormat::Q8_K, Fns::gemm_q6_k_r16);
+  type(DType::Q5_1_R16, ActFormat::Q8_0, Fns::gemm_q5_1_r16);
   s.weighted_sum = Fns::weighted_sum;
   s.lane_dots = Fns::lane_dots;
   s.lane_softmax = Fns::lane_softmax;
@@ -180,6 +182,7 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_q4_k_r16 = ns::gemm_q4_k_r16;        \
     static constexpr auto gemm_q5_0_r16 = ns::gemm_q5_0_r16;        \
     static constexpr auto gemm_q6_k_r16 = ns::gemm_q6_k_r16;        \
+    static constexpr auto gemm_q5_1_r16 = ns::gemm_q5_1_r16;        \
     static constexpr auto weighted_sum = ns::weighted_sum;          \
     static constexpr auto lane_dots = ns::lane_dots;                \
     static constexpr auto lane_softmax = ns::lane_softmax;          \

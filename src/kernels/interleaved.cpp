@@ -3,6 +3,7 @@
 // qs[k][r][j] of the group's block, the row's scale to d[r]; the others: see their Block*x16).
 // The scalar reference kernels are in interleaved_scalar.cpp.
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/isa_impl.h"
 #include "kernels/quant_impl.h"
@@ -41,19 +42,23 @@ struct Layout {
 using Q4Layout = Layout<sizeof(BlockQ4_0), 4>;
 using Q8Layout = Layout<sizeof(BlockQ8_0), 2>;
 
-// Q5_0: Q4_0's pieces and scales, and qh's bits regrouped into the per-piece masks.
+// Q5_0 / Q5_1: Q4_0's pieces and scales (and Q5_1's mins), qh's bits regrouped into the
+// per-piece masks.
+template <class Plain, class Group>
 struct Q5Layout {
+  static constexpr bool kMin = std::is_same_v<Plain, BlockQ5_1>;
   static void interleave(const std::uint8_t* in, std::int64_t n, std::uint8_t* out) {
-    const std::size_t row = static_cast<std::size_t>(n / kQK) * sizeof(BlockQ5_0);
-    auto* g = reinterpret_cast<BlockQ5_0x16*>(out);
+    const std::size_t row = static_cast<std::size_t>(n / kQK) * sizeof(Plain);
+    auto* g = reinterpret_cast<Group*>(out);
     for (std::int64_t b = 0; b < n / kQK; ++b, ++g) {
       std::memset(g->hmask, 0, sizeof g->hmask);
       for (std::size_t r = 0; r < kRowGroup; ++r) {
-        BlockQ5_0 blk;
-        std::memcpy(&blk, in + r * row + static_cast<std::size_t>(b) * sizeof(BlockQ5_0), sizeof blk);
+        Plain blk;
+        std::memcpy(&blk, in + r * row + static_cast<std::size_t>(b) * sizeof(Plain), sizeof blk);
         std::uint32_t qh;
         std::memcpy(&qh, blk.qh, 4);
         g->d[r] = blk.d;
+        if constexpr (kMin) g->m[r] = blk.m;
         for (int k = 0; k < 4; ++k) {
           std::memcpy(g->qs[k][r], blk.qs + 4 * k, 4);
           for (int j = 0; j < 4; ++j)
@@ -65,10 +70,11 @@ struct Q5Layout {
   }
 
   static void deinterleave(const std::uint8_t* in, std::int64_t n, std::size_t r, std::uint8_t* out) {
-    const auto* g = reinterpret_cast<const BlockQ5_0x16*>(in);
-    for (std::int64_t b = 0; b < n / kQK; ++b, ++g, out += sizeof(BlockQ5_0)) {
-      BlockQ5_0 blk;
+    const auto* g = reinterpret_cast<const Group*>(in);
+    for (std::int64_t b = 0; b < n / kQK; ++b, ++g, out += sizeof(Plain)) {
+      Plain blk;
       blk.d = g->d[r];
+      if constexpr (kMin) blk.m = g->m[r];
       std::uint32_t qh = 0;
       for (int k = 0; k < 4; ++k) {
         std::memcpy(blk.qs + 4 * k, g->qs[k][r], 4);
@@ -167,6 +173,7 @@ DType interleaved_type(DType t) {
     case DType::Q8_0: return DType::Q8_0_R16;
     case DType::Q4_K: return DType::Q4_K_R16;
     case DType::Q5_0: return DType::Q5_0_R16;
+    case DType::Q5_1: return DType::Q5_1_R16;
     case DType::Q6_K: return DType::Q6_K_R16;
     default: return t;
   }
@@ -178,6 +185,7 @@ DType plain_type(DType t) {
     case DType::Q8_0_R16: return DType::Q8_0;
     case DType::Q4_K_R16: return DType::Q4_K;
     case DType::Q5_0_R16: return DType::Q5_0;
+    case DType::Q5_1_R16: return DType::Q5_1;
     case DType::Q6_K_R16: return DType::Q6_K;
     default: return t;
   }
@@ -189,7 +197,8 @@ void interleave_rows(DType interleaved, const void* src, std::int64_t n, void* d
   if (interleaved == DType::Q4_0_R16) return Q4Layout::interleave(in, n, out);
   if (interleaved == DType::Q8_0_R16) return Q8Layout::interleave(in, n, out);
   if (interleaved == DType::Q4_K_R16) return Q4KLayout::interleave(in, n, out);
-  if (interleaved == DType::Q5_0_R16) return Q5Layout::interleave(in, n, out);
+  if (interleaved == DType::Q5_0_R16) return Q5Layout<BlockQ5_0, BlockQ5_0x16>::interleave(in, n, out);
+  if (interleaved == DType::Q5_1_R16) return Q5Layout<BlockQ5_1, BlockQ5_1x16>::interleave(in, n, out);
   if (interleaved == DType::Q6_K_R16) return Q6KLayout::interleave(in, n, out);
   no_layout(interleaved);
 }
@@ -200,7 +209,8 @@ void deinterleave_row(DType interleaved, const void* group, std::int64_t n, int 
   if (interleaved == DType::Q4_0_R16) return Q4Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q8_0_R16) return Q8Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q4_K_R16) return Q4KLayout::deinterleave(in, n, static_cast<std::size_t>(r), out);
-  if (interleaved == DType::Q5_0_R16) return Q5Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  if (interleaved == DType::Q5_0_R16) return Q5Layout<BlockQ5_0, BlockQ5_0x16>::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  if (interleaved == DType::Q5_1_R16) return Q5Layout<BlockQ5_1, BlockQ5_1x16>::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q6_K_R16) return Q6KLayout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   no_layout(interleaved);
 }

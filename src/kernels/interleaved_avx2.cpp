@@ -36,10 +36,13 @@ void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, __m256 (*acc)[X]
     for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * kHalf, acc[h][c]);
 }
 
-// Q4_0 and Q5_0 (Block = BlockQ5_0x16: the fifth bits add 16 through byte masks).
+// Q4_0, Q5_0 and Q5_1 (the fifth bits add 16 through byte masks; Q5_1's mins add
+// m_w * d_x * (activation block sum) after each block, as in the scalar reference).
 template <class Block>
 struct Nibbles16 {
-  static constexpr bool kFive = std::is_same_v<Block, BlockQ5_0x16>;
+  static constexpr bool kFive = !std::is_same_v<Block, BlockQ4_0x16>;
+  static constexpr bool kMin = std::is_same_v<Block, BlockQ5_1x16>;
+  static constexpr int kOffset = kMin ? 0 : kFive ? 16 : 8;
   static constexpr int kX = kTileX;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
@@ -65,7 +68,7 @@ struct Nibbles16 {
         constexpr int kWiden = kFive ? 2 : 4;  // pieces per int16 sum
         __m256i s[X];
         DSV2_UNROLL
-        for (int c = 0; c < X; ++c) s[c] = _mm256_set1_epi32((kFive ? -16 : -8) * x[c].sum[b]);
+        for (int c = 0; c < X; ++c) s[c] = _mm256_set1_epi32(-kOffset * x[c].sum[b]);
         DSV2_UNROLL
         for (int k0 = 0; k0 < 4; k0 += kWiden) {
           __m256i s16[X];
@@ -90,6 +93,12 @@ struct Nibbles16 {
           for (int c = 0; c < X; ++c) s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(s16[c], ones));
         }
         scale_add<X>(w[b].d + h * kHalf, xd, s, acc[h]);
+        if constexpr (kMin) {
+          const __m256 wm = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].m + h * kHalf)));
+          DSV2_UNROLL
+          for (int c = 0; c < X; ++c)
+            acc[h][c] = _mm256_fmadd_ps(_mm256_set1_ps(static_cast<float>(x[c].sum[b])), _mm256_mul_ps(wm, _mm256_set1_ps(xd[c])), acc[h][c]);
+        }
       }
     }
     store<X>(a, i0, j0, acc);
@@ -137,6 +146,7 @@ struct Q8_0x16 {
 
 void gemm_q4_0_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ4_0x16>>(args); }
 void gemm_q5_0_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ5_0x16>>(args); }
+void gemm_q5_1_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ5_1x16>>(args); }
 void gemm_q8_0_r16(const GemmArgs& args) { gemm_row_groups<Q8_0x16>(args); }
 
 }  // namespace dsv2::kernels::avx2

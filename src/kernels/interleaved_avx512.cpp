@@ -36,10 +36,13 @@ inline __m512i sum_chains(const __m512i (&s)[X][C], int c) {
   return t;
 }
 
-// Q4_0 and Q5_0 (Block = BlockQ5_0x16: the fifth bits add 16 through byte masks).
+// Q4_0, Q5_0 and Q5_1 (the fifth bits add 16 through byte masks; Q5_1's mins add
+// m_w * d_x * (activation block sum) after each block, as in the scalar reference).
 template <class Block>
 struct Nibbles16 {
-  static constexpr bool kFive = std::is_same_v<Block, BlockQ5_0x16>;
+  static constexpr bool kFive = !std::is_same_v<Block, BlockQ4_0x16>;
+  static constexpr bool kMin = std::is_same_v<Block, BlockQ5_1x16>;
+  static constexpr int kOffset = kMin ? 0 : kFive ? 16 : 8;
   static constexpr int kX = kTileX;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
@@ -57,7 +60,7 @@ struct Nibbles16 {
       __m512i s[X][C];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
-        s[c][0] = _mm512_set1_epi32((kFive ? -16 : -8) * x[c].sum[b]);  // the "- 8" / "- 16" of every weight
+        s[c][0] = _mm512_set1_epi32(-kOffset * x[c].sum[b]);  // the "- 8" / "- 16" of every weight
         for (int k = 1; k < C; ++k) s[c][k] = _mm512_setzero_si512();
       }
       DSV2_UNROLL
@@ -77,8 +80,14 @@ struct Nibbles16 {
       }
       const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].d)));
       DSV2_UNROLL
-      for (int c = 0; c < X; ++c)
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_chains<X, C>(s, c)), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
+      for (int c = 0; c < X; ++c) {
+        const __m512 xd = _mm512_set1_ps(x[c].d[b]);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_chains<X, C>(s, c)), _mm512_mul_ps(wd, xd), acc[c]);
+        if constexpr (kMin) {
+          const __m512 wm = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].m)));
+          acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(static_cast<float>(x[c].sum[b])), _mm512_mul_ps(wm, xd), acc[c]);
+        }
+      }
     }
     store<X>(a, i0, j0, acc);
   }
@@ -124,6 +133,7 @@ struct Q8_0x16 {
 
 void gemm_q4_0_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ4_0x16>>(args); }
 void gemm_q5_0_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ5_0x16>>(args); }
+void gemm_q5_1_r16(const GemmArgs& args) { gemm_row_groups<Nibbles16<BlockQ5_1x16>>(args); }
 void gemm_q8_0_r16(const GemmArgs& args) { gemm_row_groups<Q8_0x16>(args); }
 
 }  // namespace dsv2::kernels::avx512

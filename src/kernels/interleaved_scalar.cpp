@@ -5,6 +5,7 @@
 // results are bit-identical and do not depend on the tile or thread split.
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/isa_impl.h"
 #include "kernels/quant_impl.h"
@@ -16,7 +17,8 @@ namespace scalar {
 namespace {
 
 // y[c * ldy + i0 + r] for the 16 rows of one group and activation row c; Dot(block, r, x, b) is
-// the integer dot product of row r's block b with activation block b.
+// the integer dot product of row r's block b with activation block b. Blocks with mins (Q5_1)
+// then add m_w * d_x * (activation block sum).
 template <class Block, class Act, std::int32_t (*Dot)(const Block&, int, const Act&, std::int64_t)>
 void gemm_groups(const GemmArgs& a, Act (*act_row)(const void*, std::int64_t)) {
   const std::int64_t nb = a.n / kQK;
@@ -26,8 +28,11 @@ void gemm_groups(const GemmArgs& a, Act (*act_row)(const void*, std::int64_t)) {
       const Act x = act_row(a.x + c * a.x_stride, a.n);
       for (int r = 0; r < kRowGroup; ++r) {
         float acc = 0.0f;
-        for (std::int64_t b = 0; b < nb; ++b)
+        for (std::int64_t b = 0; b < nb; ++b) {
           acc = std::fma(static_cast<float>(Dot(w[b], r, x, b)), f16_to_f32(w[b].d[r]) * x.d[b], acc);
+          if constexpr (requires { w[b].m; })
+            acc = std::fma(static_cast<float>(x.sum[b]), f16_to_f32(w[b].m[r]) * x.d[b], acc);
+        }
         a.y[c * a.ldy + i0 + r] = acc;
       }
     }
@@ -45,9 +50,11 @@ std::int32_t dot_q4_0x16(const BlockQ4_0x16& w, int r, const ActQ8_0Row& x, std:
   return s;
 }
 
-std::int32_t dot_q5_0x16(const BlockQ5_0x16& w, int r, const ActQ8_0Row& x, std::int64_t b) {
+template <class Block>
+std::int32_t dot_q5x16(const Block& w, int r, const ActQ8_0Row& x, std::int64_t b) {
   const std::int8_t* q = x.qs + b * kQK;
-  std::int32_t s = -16 * x.sum[b];  // the "- 16" offset of every weight, applied once
+  // Q5_0's "- 16" offset of every weight, applied once (Q5_1's min comes after, in float)
+  std::int32_t s = std::is_same_v<Block, BlockQ5_0x16> ? -16 * x.sum[b] : 0;
   for (int k = 0; k < 4; ++k)
     for (int j = 0; j < 4; ++j) {
       const std::uint8_t v = w.qs[k][r][j];
@@ -123,7 +130,8 @@ void gemm_q4_k_r16(const GemmArgs& a) { gemm_k_groups<BlockQ4_Kx16, q4_kx16_bloc
 void gemm_q6_k_r16(const GemmArgs& a) { gemm_k_groups<BlockQ6_Kx16, q6_kx16_block>(a); }
 void gemm_q4_0_r16(const GemmArgs& a) { gemm_groups<BlockQ4_0x16, ActQ8_0Row, dot_q4_0x16>(a, act_q8_0_row); }
 void gemm_q8_0_r16(const GemmArgs& a) { gemm_groups<BlockQ8_0x16, ActQ16_0Row, dot_q8_0x16>(a, act_q16_0_row); }
-void gemm_q5_0_r16(const GemmArgs& a) { gemm_groups<BlockQ5_0x16, ActQ8_0Row, dot_q5_0x16>(a, act_q8_0_row); }
+void gemm_q5_0_r16(const GemmArgs& a) { gemm_groups<BlockQ5_0x16, ActQ8_0Row, dot_q5x16<BlockQ5_0x16>>(a, act_q8_0_row); }
+void gemm_q5_1_r16(const GemmArgs& a) { gemm_groups<BlockQ5_1x16, ActQ8_0Row, dot_q5x16<BlockQ5_1x16>>(a, act_q8_0_row); }
 
 }  // namespace scalar
 }  // namespace dsv2::kernels

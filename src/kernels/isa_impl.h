@@ -19,6 +19,7 @@
   void gemm_q4_k_r16(const GemmArgs&);                                      \
   void gemm_q5_0_r16(const GemmArgs&);                                      \
   void gemm_q6_k_r16(const GemmArgs&);                                      \
+  void gemm_q5_1_r16(const GemmArgs&);                                      \
   void quantize_act_bf16(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q8_0(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q8_k(const float* x, std::int64_t n, void* dst);        \

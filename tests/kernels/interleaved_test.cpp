@@ -35,7 +35,8 @@ TEST(Interleaved, TypesMapBothWays) {
   EXPECT_EQ(plain_type(DType::Q4_K_R16), DType::Q4_K);
   EXPECT_EQ(interleaved_type(DType::Q5_0), DType::Q5_0_R16);
   EXPECT_EQ(plain_type(DType::Q5_0_R16), DType::Q5_0);
-  EXPECT_EQ(interleaved_type(DType::Q5_1), DType::Q5_1);
+  EXPECT_EQ(interleaved_type(DType::Q5_1), DType::Q5_1_R16);
+  EXPECT_EQ(plain_type(DType::Q5_1_R16), DType::Q5_1);
   EXPECT_EQ(dtype_info(DType::Q4_K_R16).row_group, kG);
   EXPECT_EQ(dtype_info(DType::Q4_0_R16).row_group, kG);
   DType t{};
@@ -44,7 +45,7 @@ TEST(Interleaved, TypesMapBothWays) {
 }
 
 TEST(Interleaved, RoundTripRestoresEveryRow) {
-  for (DType r16 : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16}) {
+  for (DType r16 : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16, DType::Q5_1_R16}) {
     const std::int64_t n = dtype_info(r16).block_size * 5;
     const std::size_t rb = row_bytes(r16, n);
     const auto plain = random_bytes(kG * rb, 3);
@@ -111,7 +112,7 @@ TEST(Interleaved, KnownPositionsQ4K) {
 }
 
 TEST(Interleaved, InPlaceKeepsEveryRowsValues) {
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K}) {
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K, DType::Q5_1}) {
     test::Weights w = test::make_weights(t, 3 * kG, dtype_info(t).block_size * 3, 11);
     Tensor view = w.tensor();
     ASSERT_TRUE(interleave_in_place(view));
@@ -141,7 +142,7 @@ TEST(Interleaved, InPlaceLeavesOtherShapesAndTypes) {
 // Every ISA on random (not integer-friendly) data: the same float operations in the same order,
 // so equal bit for bit; tiles of 1..17 activation rows cover every edge tile.
 TEST(Interleaved, SimdEqualsScalarBitForBit) {
-  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16}) {
+  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16, DType::Q5_1_R16}) {
     const KernelSet& ref = kernel_set(Isa::Scalar);
     const ActFormat act = ref.of(t).act;
     const std::int64_t bs = dtype_info(t).block_size;
@@ -171,7 +172,7 @@ TEST(Interleaved, SimdEqualsScalarBitForBit) {
 // bytes: the same integer block sums, so only the float accumulation order differs.
 TEST(Interleaved, MatchesPlainLayout) {
   const KernelSet& ref = kernel_set(Isa::Scalar);
-  for (DType plain : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K}) {
+  for (DType plain : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K, DType::Q5_1}) {
     const DType t = interleaved_type(plain);
     const std::int64_t cols = dtype_info(plain).block_size * 9, nw = 2 * kG, nx = 5;
     const test::Weights w = test::make_weights(plain, nw, cols, 7);

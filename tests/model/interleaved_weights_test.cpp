@@ -119,7 +119,7 @@ TEST(InterleavedWeights, KQuantLoadedModelMatchesMappedModel) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q8_0),
+INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q5_1, DType::Q8_0),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
 }  // namespace
