@@ -6,9 +6,22 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/blocks.h"
+#include "kernels/tile.h"
+
 namespace dsv2::kernels::avx2 {
 
 static inline float f16(std::uint16_t h) { return _cvtsh_ss(h); }
+
+// A row group's outputs for X activation rows, computed as two halves of 8 rows (lane r of
+// acc[h][c]: weight row i0 + 8h + r).
+template <int X>
+static inline void store_group(const GemmArgs& a, std::int64_t i0, std::int64_t j0, __m256 (*acc)[X]) {
+  DSV2_UNROLL
+  for (int h = 0; h < 2; ++h)
+    DSV2_UNROLL
+    for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * (kRowGroup / 2), acc[h][c]);
+}
 
 // Four bytes at p (any alignment) in every 32-bit lane.
 static inline __m256i broadcast32(const void* p) {

@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/blocks.h"
+#include "kernels/tile.h"
+
 namespace dsv2::kernels::avx512 {
 
 // [a x 8, b x 8]: the scales of two 32-value blocks, one per 256-bit half.
@@ -24,6 +27,13 @@ static inline __m512 splat2_f16(std::uint16_t a, std::uint16_t b) {
                                _mm512_castps128_ps512(f));
 }
 static inline float f16(std::uint16_t h) { return _cvtsh_ss(h); }
+
+// A row group's outputs for X activation rows (lane r of acc[c]: weight row i0 + r).
+template <int X>
+static inline void store_group(const GemmArgs& a, std::int64_t i0, std::int64_t j0, const __m512* acc) {
+  DSV2_UNROLL
+  for (int c = 0; c < X; ++c) _mm512_storeu_ps(a.y + (j0 + c) * a.ldy + i0, acc[c]);
+}
 
 // Four bytes at p (any alignment) in every 32-bit lane.
 static inline __m512i broadcast32(const void* p) {

@@ -28,14 +28,6 @@ void scale_add(const std::uint16_t* d, const float* xd, const __m256i* s, __m256
     acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[c]), _mm256_mul_ps(wd, _mm256_set1_ps(xd[c])), acc[c]);
 }
 
-template <int X>
-void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, __m256 (*acc)[X]) {
-  DSV2_UNROLL
-  for (int h = 0; h < 2; ++h)
-    DSV2_UNROLL
-    for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * kHalf, acc[h][c]);
-}
-
 // Q4_0, Q5_0 and Q5_1 (the fifth bits add 16 through byte masks; Q5_1's mins add
 // m_w * d_x * (activation block sum) after each block, as in the scalar reference).
 template <class Block>
@@ -101,7 +93,7 @@ struct Nibbles16 {
         }
       }
     }
-    store<X>(a, i0, j0, acc);
+    store_group<X>(a, i0, j0, acc);
   }
 };
 
@@ -138,7 +130,7 @@ struct Q8_0x16 {
         scale_add<X>(w[b].d + h * kHalf, xd, s, acc[h]);
       }
     }
-    store<X>(a, i0, j0, acc);
+    store_group<X>(a, i0, j0, acc);
   }
 };
 

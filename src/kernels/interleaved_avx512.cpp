@@ -16,12 +16,6 @@ namespace {
 
 constexpr int kTileX = 8;  // activation rows per pass over a group's blocks
 
-template <int X>
-void store(const GemmArgs& a, std::int64_t i0, std::int64_t j0, const __m512* acc) {
-  DSV2_UNROLL
-  for (int c = 0; c < X; ++c) _mm512_storeu_ps(a.y + (j0 + c) * a.ldy + i0, acc[c]);
-}
-
 // Each weight vector is unpacked once per block and meets the X activation rows in turn, so the
 // X integer sums are independent dependency chains that hide vpdpbusd / vpdpwssd latency. With
 // one or two rows (decode) that is too few chains: each row's sum is then split over C
@@ -89,7 +83,7 @@ struct Nibbles16 {
         }
       }
     }
-    store<X>(a, i0, j0, acc);
+    store_group<X>(a, i0, j0, acc);
   }
 };
 
@@ -125,7 +119,7 @@ struct Q8_0x16 {
       for (int c = 0; c < X; ++c)
         acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_chains<X, C>(s, c)), _mm512_mul_ps(wd, _mm512_set1_ps(x[c].d[b])), acc[c]);
     }
-    store<X>(a, i0, j0, acc);
+    store_group<X>(a, i0, j0, acc);
   }
 };
 

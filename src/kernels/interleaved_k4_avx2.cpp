@@ -87,10 +87,7 @@ struct Q4_Kx16 {
         }
       }
     }
-    DSV2_UNROLL
-    for (int h = 0; h < 2; ++h)
-      DSV2_UNROLL
-      for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * kHalf, acc[h][c]);
+    store_group<X>(a, i0, j0, acc);
   }
 };
 

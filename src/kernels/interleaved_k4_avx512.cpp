@@ -85,8 +85,7 @@ struct Q4_Kx16 {
         acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(min_sum(s, x[c][b])), _mm512_mul_ps(wm, dx), acc[c]);
       }
     }
-    DSV2_UNROLL
-    for (int c = 0; c < X; ++c) _mm512_storeu_ps(a.y + (j0 + c) * a.ldy + i0, acc[c]);
+    store_group<X>(a, i0, j0, acc);
   }
 };
 

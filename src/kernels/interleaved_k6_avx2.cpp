@@ -90,10 +90,7 @@ struct Q6_Kx16 {
           acc[h][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_mul_ps(wd, _mm256_set1_ps(x[c][b].d)), acc[h][c]);
       }
     }
-    DSV2_UNROLL
-    for (int h = 0; h < 2; ++h)
-      DSV2_UNROLL
-      for (int c = 0; c < X; ++c) _mm256_storeu_ps(a.y + (j0 + c) * a.ldy + i0 + h * kHalf, acc[h][c]);
+    store_group<X>(a, i0, j0, acc);
   }
 };
 

@@ -83,8 +83,7 @@ struct Q6_Kx16 {
       for (int c = 0; c < X; ++c)
         acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[c]), _mm512_mul_ps(wd, _mm512_set1_ps(x[c][b].d)), acc[c]);
     }
-    DSV2_UNROLL
-    for (int c = 0; c < X; ++c) _mm512_storeu_ps(a.y + (j0 + c) * a.ldy + i0, acc[c]);
+    store_group<X>(a, i0, j0, acc);
   }
 };
 
