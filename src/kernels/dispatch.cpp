@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "kernels/isa_impl.h"
 #include "kernels/quant_impl.h"
@@ -56,22 +57,28 @@ Isa active_isa() {
 }
 
 PrefetchDistances parse_prefetch_distances(const char* text) {
+  // A trailing ",nta" asks for the non-temporal hint; the rest is L1,L2[,PAGE].
+  std::string numbers = text;
+  constexpr std::string_view kNta = ",nta";
+  const bool nta = numbers.size() > kNta.size() && numbers.ends_with(kNta);
+  if (nta) numbers.resize(numbers.size() - kNta.size());
+  const char* start = numbers.c_str();
   char* end = nullptr;
-  const unsigned long l1 = std::strtoul(text, &end, 10);
-  const unsigned long l2 = end != text && *end == ',' ? std::strtoul(end + 1, &end, 10) : 0;
+  const unsigned long l1 = std::strtoul(start, &end, 10);
+  const unsigned long l2 = end != start && *end == ',' ? std::strtoul(end + 1, &end, 10) : 0;
   unsigned long page = 0;
   bool page_ok = true;
   if (*end == ',') {
-    const char* start = end + 1;
-    page = std::strtoul(start, &end, 10);
-    page_ok = end != start && page <= (1ul << 20) && page % 4096 == 0;
+    const char* page_start = end + 1;
+    page = std::strtoul(page_start, &end, 10);
+    page_ok = end != page_start && page <= (1ul << 20) && page % 4096 == 0;
   }
   // L1/L2 up to 64 KiB ahead in whole cache lines (L1 may be 0: none), the page prefetch up to
   // 1 MiB in whole pages: anything else is a typo.
   if (*end != '\0' || !page_ok || l2 == 0 || l1 > 65536 || l2 > 65536 || l1 % 64 != 0 || l2 % 64 != 0)
-    throw Error(std::string("DSV2_PREFETCH: expected L1,L2[,PAGE] in bytes (L1, L2 multiples of 64 up to 65536, L1 may be 0, "
-                            "L2 not; PAGE a multiple of 4096 up to 1048576), got '") + text + "'");
-  return {l1, l2, page};
+    throw Error(std::string("DSV2_PREFETCH: expected L1,L2[,PAGE][,nta] in bytes (L1, L2 multiples of 64 up to 65536, L1 may "
+                            "be 0, L2 not; PAGE a multiple of 4096 up to 1048576; nta: non-temporal hint), got '") + text + "'");
+  return {l1, l2, page, nta};
 }
 
 // The CPU's family as CPUID leaf 1 reports it (base + extended family): AMD Zen 4 is 0x19, Zen 5
@@ -102,13 +109,17 @@ static unsigned cpu_family() {
 //   2 threads: 55-66 GB/s without, 50-55 with); Q5_0_R16 follows Q4_0_R16 (decode tokens: 34.4
 //   ms with, 37.3 without). Not measured on other CPUs, so not used there
 //   (DSV2_PREFETCH=L1,L2,PAGE turns it on for all).
+// - Zen 5, the non-temporal hint (prefetchnta) for the L2 and page prefetches of the interleaved
+//   kernels: decode tokens alternated in one process, time per token against prefetcht1, Lite
+//   Q4_0 0.86-0.90, Q8_0 0.85 (and its L1 prefetch then only costs: 0.895 with it), Q4_K_R16 and
+//   Q6_K_R16 0.88-0.93 without the page prefetch, while with it they are slower than now
+//   (1.03-1.2), Q5_0_R16 0.94 with it. Not measured on other CPUs, so not used there.
 static PrefetchDistances detect_prefetch(DType t) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
   if (cpu_family() < 0x1A) return {1024, 8192};
-  if (t == DType::Q4_0_R16) return {0, 12288, kPagePrefetch};
-  if (t == DType::Q8_0_R16) return {1024, 8192, kPagePrefetch};
-  if (t == DType::Q4_K_R16) return {0, 12288};
+  if (t == DType::Q4_0_R16 || t == DType::Q8_0_R16) return {0, 12288, kPagePrefetch, true};
+  if (t == DType::Q4_K_R16) return {0, 12288, 0, true};
   return {1024, 8192};
 }
 

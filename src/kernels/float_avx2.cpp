@@ -58,7 +58,7 @@ struct FloatKernel {
       for (int c = 0; c < X; ++c) xv[c] = XL::load(x[c], i);
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
-        if (i * WL::kBytes % 64 == 0) prefetch_line<true>(reinterpret_cast<const char*>(w[r] + W * a.w_stride + i * WL::kBytes));
+        if (i * WL::kBytes % 64 == 0) prefetch_l1(reinterpret_cast<const char*>(w[r] + W * a.w_stride + i * WL::kBytes));
         const __m256 wv = WL::load(w[r], i);
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);

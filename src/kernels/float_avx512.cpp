@@ -57,7 +57,7 @@ struct FloatKernel {
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) {
         const std::uint8_t* row = a.w + (i0 + r) * a.w_stride;
-        if (i * WT::kBytes % 64 == 0) prefetch_line<true>(reinterpret_cast<const char*>(row + W * a.w_stride + i * WT::kBytes));
+        if (i * WT::kBytes % 64 == 0) prefetch_l1(reinterpret_cast<const char*>(row + W * a.w_stride + i * WT::kBytes));
         const __m512 w = WT::load(row, i, m);
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) acc[r][c] = _mm512_fmadd_ps(w, x[c], acc[r][c]);

@@ -88,9 +88,12 @@ using QuantizeActFn = void (*)(const float* x, std::int64_t n, void* dst);
 // How far ahead (bytes) a streaming kernel prefetches into L1 and L2; l1 == 0: no L1 prefetch,
 // only L2 (likewise l2 == 0 for the bandwidth probe). page != 0: also one prefetch per 4 KiB
 // page, that far ahead, so each page's address translation is under way before the L1/L2
-// prefetches reach it (tile.h).
+// prefetches reach it (tile.h). non_temporal: the L2 and page prefetches are prefetchnta, the
+// hint for data read once (prefetch.h): on a Zen 5 VM, Lite Q4_0 decode 6-12% faster, and a
+// plain read ~10% faster, than with prefetcht1 (docs/benchmarks.md).
 struct PrefetchDistances {
   std::size_t l1, l2, page = 0;
+  bool non_temporal = false;
 };
 // The page distance where the CPU uses one (dispatch.cpp), and the bandwidth probe's.
 inline constexpr std::size_t kPagePrefetch = 65536;

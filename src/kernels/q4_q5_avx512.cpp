@@ -76,7 +76,7 @@ struct NibbleKernel {
       for (int r = 0; r < W; ++r) {
         // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
         // fetch the rows two tiles ahead while this tile computes.
-        prefetch_line<true>(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride);
+        prefetch_l1(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride);
         const Block& lo = w[r][b];
         const Block& hi = pair ? w[r][b + 1] : w[r][b];
         const __m512i wq = unpack_pair(lo, hi);

@@ -36,7 +36,7 @@ struct Q8_0Kernel {
       for (int r = 0; r < W; ++r) {
         // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
         // fetch the rows two tiles ahead while this tile computes.
-        prefetch_line<true>(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride);
+        prefetch_l1(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride);
         DSV2_UNROLL
         for (int h = 0; h < 2; ++h)
           wq[r][h] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].qs + 16 * h)));

@@ -54,7 +54,7 @@ struct Q8_0Kernel {
       for (int r = 0; r < W; ++r) {
         // Rows are short (~1 KB), too short for the hardware prefetcher to ramp up on each:
         // fetch the rows two tiles ahead while this tile computes.
-        prefetch_line<true>(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride);
+        prefetch_l1(reinterpret_cast<const char*>(&w[r][b]) + kPrefetchTiles * kW * a.w_stride);
         const BlockQ8_0& lo = w[r][b];
         const BlockQ8_0& hi = w[r][b1];
         const __m512i wlo = widen_2x16(lo.qs, hi.qs);

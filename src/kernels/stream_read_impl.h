@@ -25,12 +25,12 @@ inline std::uint64_t stream_read_impl(const void* data, std::size_t bytes, Prefe
     // overstated every roofline share. Which distances read fastest depends on the CPU, so the
     // caller passes them (and keeps the best of several).
     for (std::size_t l = 0; l < kStep; l += 64) {
-      if (pf.l1 != 0) prefetch_line<true>(reinterpret_cast<const char*>(p + i + pf.l1 + l));
-      if (pf.l2 != 0) prefetch_line<false>(reinterpret_cast<const char*>(p + i + pf.l2 + l));
+      if (pf.l1 != 0) prefetch_l1(reinterpret_cast<const char*>(p + i + pf.l1 + l));
+      if (pf.l2 != 0) prefetch_far(reinterpret_cast<const char*>(p + i + pf.l2 + l), pf.non_temporal);
     }
     // The page prefetch of tile.h: the one step starting in each page's first kStep bytes.
     if (pf.page != 0 && (reinterpret_cast<std::uintptr_t>(p + i) & 4095) < kStep)
-      prefetch_line<false>(reinterpret_cast<const char*>(p + i + pf.page));
+      prefetch_far(reinterpret_cast<const char*>(p + i + pf.page), pf.non_temporal);
     V v0, v1, v2, v3;
     std::memcpy(&v0, p + i, sizeof(V));
     std::memcpy(&v1, p + i + sizeof(V), sizeof(V));

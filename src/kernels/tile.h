@@ -73,15 +73,16 @@ void gemm_row_groups(const GemmArgs& a) {
 // the page's address translation (a nested page walk in a VM) is done before the L1/L2
 // prefetches and loads reach it; the hardware prefetchers stop at page boundaries. On a Zen 5
 // VM, 2 threads, 64 KiB ahead: the Q4_0 gemv over Lite's expert matrices 53 -> 63 GB/s, Lite
-// decode 30-44% faster (Q4_0, Q8_0). Which kernels use it is per CPU (dispatch.cpp).
+// decode 30-44% faster (Q4_0, Q8_0). Which kernels use it is per CPU (dispatch.cpp), as is
+// d.non_temporal, the hint of the L2 and page prefetches.
 template <class Block>
 inline void prefetch_ahead(const Block* blk, const PrefetchDistances& d) {
   const auto a = reinterpret_cast<std::uintptr_t>(blk);
   for (std::uintptr_t l = (a + 63) & ~std::uintptr_t{63}; l < a + sizeof(Block); l += 64) {
     const char* p = reinterpret_cast<const char*>(l);
-    if (d.l1 != 0) prefetch_line<true>(p + d.l1);
-    prefetch_line<false>(p + d.l2);
-    if (d.page != 0 && (l & 4095) == 0) prefetch_line<false>(p + d.page);
+    if (d.l1 != 0) prefetch_l1(p + d.l1);
+    prefetch_far(p + d.l2, d.non_temporal);
+    if (d.page != 0 && (l & 4095) == 0) prefetch_far(p + d.page, d.non_temporal);
   }
 }
 

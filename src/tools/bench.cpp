@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <memory>
 #include <random>
 
@@ -125,15 +126,18 @@ double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::si
   std::size_t total = 0;
   for (const Tensor* t : items) total += t->nbytes();
   // Which prefetch streams fastest depends on the CPU (kernels.h), so the probe keeps the best of
-  // L1 only and L2 only, each with and without the page prefetch, and the kernels' own
-  // distances: a roofline from a slower scheme would overstate every share.
+  // L1 only and L2 only, each with and without the page prefetch, the L2 and L2 + page schemes
+  // with the non-temporal hint, and the kernels' own distances: a roofline from a slower scheme
+  // would overstate every share.
   constexpr std::size_t kPage = kernels::kPagePrefetch;
   const kernels::PrefetchDistances schemes[] = {{1024, 0, 0}, {0, 12288, 0}, {1024, 0, kPage}, {0, 12288, kPage},
+                                                {0, 12288, 0, true}, {0, 12288, kPage, true},
                                                 kernels::prefetch_distances(DType::Q4_0_R16),
                                                 kernels::prefetch_distances(DType::Q8_0_R16)};
+  constexpr int kSchemes = std::size(schemes);
   double best = 0;
-  for (int pass = 0; pass < 12; ++pass)
-    best = std::max(best, static_cast<double>(total) / read_all(items, pool, schemes[pass % 6]) / 1e9);
+  for (int pass = 0; pass < 2 * kSchemes; ++pass)
+    best = std::max(best, static_cast<double>(total) / read_all(items, pool, schemes[pass % kSchemes]) / 1e9);
   return best;
 }
 

@@ -24,10 +24,24 @@ TEST(Prefetch, ParsesAnOptionalPageDistance) {
   EXPECT_EQ(parse_prefetch_distances("1024,3072,1048576").page, 1048576u);
 }
 
+TEST(Prefetch, ParsesAnOptionalNonTemporalHint) {
+  EXPECT_FALSE(parse_prefetch_distances("0,12288,65536").non_temporal);
+  const PrefetchDistances d = parse_prefetch_distances("0,12288,65536,nta");
+  EXPECT_TRUE(d.non_temporal);
+  EXPECT_EQ(d.l2, 12288u);
+  EXPECT_EQ(d.page, 65536u);
+  const PrefetchDistances e = parse_prefetch_distances("1024,8192,nta");
+  EXPECT_TRUE(e.non_temporal);
+  EXPECT_EQ(e.l1, 1024u);
+  EXPECT_EQ(e.page, 0u);
+}
+
 TEST(Prefetch, RejectsMalformedValuesNamingTheVariable) {
   for (const char* bad : {"", "1024", "1024,", ",3072", "1000,3072", "1024,3000", "1024,0", "1024,131072",
                           "1024,3072,", "1024;3072", "x,3072", "-64,3072", "1024,3072,1000", "1024,3072,2097152",
-                          "1024,3072,4096,", "1024,3072,-4096", "1024,3072,x"}) {
+                          "1024,3072,4096,", "1024,3072,-4096", "1024,3072,x",
+                          "nta", ",nta", "1024,nta", "1024,3072,nta,", "1024,3072,NTA", "1024,3072,nta,nta",
+                          "1024,3072,4096,nta,"}) {
     try {
       parse_prefetch_distances(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";

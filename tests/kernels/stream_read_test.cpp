@@ -33,7 +33,7 @@ TEST(StreamRead, SumsEveryByteOnceForEveryLevelAndPrefetchScheme) {
     if (!isa_supported(isa)) continue;
     const auto read = kernel_set(isa).stream_read;
     for (const PrefetchDistances pf : {PrefetchDistances{1024, 0}, PrefetchDistances{0, 12288}, PrefetchDistances{1024, 3072},
-                                       PrefetchDistances{0, 12288, 65536}}) {
+                                       PrefetchDistances{0, 12288, 65536}, PrefetchDistances{0, 12288, 65536, true}}) {
       for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{255}, std::size_t{256}, std::size_t{4133}, data.size()}) {
         const std::uint64_t want = reference_sum(data.data(), n);
         EXPECT_EQ(read(data.data(), n, pf), want) << isa_name(isa) << " n=" << n << " pf=" << pf.l1 << "," << pf.l2;
