@@ -1,5 +1,6 @@
 #include "model/weights.h"
 
+#include <cstring>
 #include <set>
 
 #include "kernels/matmul.h"
@@ -115,6 +116,28 @@ std::size_t interleave_matrices(ModelWeights& w, ThreadPool& pool) {
   for (std::size_t i = 0; i < all.size(); ++i)
     if (rewritten[i]) bytes += all[i]->nbytes();
   return bytes;
+}
+
+std::size_t pack_value_heads(ModelWeights& w) {
+  std::size_t moved = 0;
+  for (LayerWeights& l : w.layers) {
+    std::vector<Tensor>& uv = l.attn.uv;
+    if (uv.size() < 2) continue;
+    const std::size_t size = uv[0].nbytes();
+    auto* base = static_cast<std::uint8_t*>(const_cast<void*>(uv[0].data));  // private: see the header
+    const auto step = static_cast<std::size_t>(static_cast<const std::uint8_t*>(uv[1].data) - base);
+    bool gapped = uv[1].data > uv[0].data && step > size;
+    for (std::size_t h = 0; gapped && h < uv.size(); ++h)
+      gapped = uv[h].data == base + h * step && uv[h].dtype == uv[0].dtype && uv[h].shape == uv[0].shape;
+    if (!gapped) continue;
+    // Head h moves down to base + h * size; heads after it still sit above base + (h + 1) * step.
+    for (std::size_t h = 1; h < uv.size(); ++h) {
+      std::memmove(base + h * size, uv[h].data, size);
+      uv[h].data = base + h * size;
+      moved += size;
+    }
+  }
+  return moved;
 }
 
 DType uk_t_copy_type(DType source, std::int64_t dn) {

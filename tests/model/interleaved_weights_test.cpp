@@ -86,6 +86,30 @@ TEST(InterleavedWeights, MatmulWeightsListEveryMatrixOnce) {
   EXPECT_GT(interleaved, 3 * c.n_routed_experts);
 }
 
+// A legacy GGUF (one attn_kv_b): the load also packs the per-head W_UV slices together
+// (pack_value_heads), which must change nothing but where they lie.
+TEST(InterleavedWeights, LegacyKvBLoadedModelMatchesMappedModel) {
+  const test::Golden g = test::load_golden("tiny-coder");
+  test::TempDir d;
+  const std::string path = d.file("legacy.gguf");
+  tools::convert_to_gguf({g.model_dir, path, DType::Q8_0, GgufLayout::Legacy, /*progress=*/false});
+  DeepseekV2 mapped(Checkpoint::open(path, FileMode::Map), 2);
+  DeepseekV2 loaded(Checkpoint::open(path, FileMode::Load), 2);
+  const std::vector<Tensor>& uv_m = mapped.weights().layers[1].attn.uv;
+  const std::vector<Tensor>& uv_l = loaded.weights().layers[1].attn.uv;
+  ASSERT_GE(uv_l.size(), 2u);
+  EXPECT_GT(static_cast<const std::uint8_t*>(uv_m[1].data) - static_cast<const std::uint8_t*>(uv_m[0].data),
+            static_cast<std::ptrdiff_t>(uv_m[0].nbytes()))
+      << "mapped: value rows gapped by key rows";
+  for (std::size_t h = 1; h < uv_l.size(); ++h)
+    EXPECT_EQ(uv_l[h].data, static_cast<const std::uint8_t*>(uv_l[0].data) + h * uv_l[0].nbytes()) << "head " << h;
+  const std::vector<float> a = sequence_logits(mapped, g.input_ids, 0);
+  const std::vector<float> b = sequence_logits(loaded, g.input_ids, 0);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::int64_t p = 0; p < g.positions; ++p)  // Q8_0: as LoadedModelMatchesMappedModel
+    ASSERT_LE(test::max_row_diff(a.data() + p * g.vocab, b.data() + p * g.vocab, g.vocab), 1e-3f) << "position " << p;
+}
+
 // K-quants need rows of 256 multiples, which tiny-coder has none of: a random-weight model of the
 // tiny architecture widened to 256, written as a Q4_K / Q6_K GGUF, mapped (plain K-quant kernels)
 // and loaded (Q4_K_R16 / Q6_K_R16). Both compute the same integer sums per sub-block; only
