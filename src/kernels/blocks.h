@@ -90,6 +90,15 @@ struct BlockQ4_Kx16 {
   std::uint32_t scales[3][kRowGroup];
   std::uint8_t qs[4][8][kRowGroup][4];
 };
+// Q5_K as Q4_Kx16 plus the fifth bits as byte masks for each piece's two nibble vectors: bit
+// 4r + j of hmask[c][p][0] is bit 4 of row r's value 64c + 4p + j, of hmask[c][p][1] of its value
+// 64c + 32 + 4p + j.
+struct BlockQ5_Kx16 {
+  std::uint16_t d[kRowGroup], dmin[kRowGroup];  // f16
+  std::uint32_t scales[3][kRowGroup];
+  std::uint64_t hmask[4][8][2];
+  std::uint8_t qs[4][8][kRowGroup][4];
+};
 // Q5_0 as Q4_0x16 plus the fifth bits as byte masks for the two nibble vectors of each piece:
 // bit 4r + j of hmask[k][0] is bit 4 of row r's value 4k + j, of hmask[k][1] of value 16 + 4k + j.
 struct BlockQ5_0x16 {
@@ -127,6 +136,7 @@ static_assert(sizeof(BlockQ5_1x16) == kRowGroup * sizeof(BlockQ5_1));
 static_assert(sizeof(BlockQ8_0x16) == kRowGroup * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4K) == 144 && sizeof(BlockQ5K) == 176 && sizeof(BlockQ6K) == 210);
 static_assert(sizeof(BlockQ4_Kx16) == kRowGroup * sizeof(BlockQ4K));
+static_assert(sizeof(BlockQ5_Kx16) == kRowGroup * sizeof(BlockQ5K));
 static_assert(sizeof(BlockQ6_Kx16) == kRowGroup * sizeof(BlockQ6K));
 
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block: the first four

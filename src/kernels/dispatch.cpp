@@ -132,6 +132,7 @@ const PrefetchDistances& prefetch_distances(DType t) {
     case DType::Q5_1_R16: return q4;
     case DType::Q8_0_R16: return q8;
     case DType::Q4_K_R16:
+    case DType::Q5_K_R16:
     case DType::Q6_K_R16: return q4k;
     default: return other;
   }
@@ -160,6 +161,7 @@ static KernelSet make_set(Isa isa) {
   type(DType::Q8_0_R16, ActFormat::Q16_0, Fns::gemm_q8_0_r16);
   type(DType::Q4_0_R16, ActFormat::Q8_0, Fns::gemm_q4_0_r16);
   type(DType::Q4_K_R16, ActFormat::Q8_K, Fns::gemm_q4_k_r16);
+  type(DType::Q5_K_R16, ActFormat::Q8_K, Fns::gemm_q5_k_r16);
   type(DType::Q5_0_R16, ActFormat::Q8_0, Fns::gemm_q5_0_r16);
   type(DType::Q6_K_R16, ActFormat::Q8_K, Fns::gemm_q6_k_r16);
   type(DType::Q5_1_R16, ActFormat::Q8_0, Fns::gemm_q5_1_r16);
@@ -191,6 +193,7 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_q8_0_r16 = ns::gemm_q8_0_r16;        \
     static constexpr auto gemm_q4_0_r16 = ns::gemm_q4_0_r16;        \
     static constexpr auto gemm_q4_k_r16 = ns::gemm_q4_k_r16;        \
+    static constexpr auto gemm_q5_k_r16 = ns::gemm_q5_k_r16;        \
     static constexpr auto gemm_q5_0_r16 = ns::gemm_q5_0_r16;        \
     static constexpr auto gemm_q6_k_r16 = ns::gemm_q6_k_r16;        \
     static constexpr auto gemm_q5_1_r16 = ns::gemm_q5_1_r16;        \

@@ -132,30 +132,49 @@ struct Q6KLayout {
   }
 };
 
-// Q4_K: scales and quants to their per-row slots (BlockQ4_Kx16); one copy per 4-byte piece.
-struct Q4KLayout {
+// Q4_K / Q5_K: scales and quants to their per-row slots (BlockQ4_Kx16 / BlockQ5_Kx16); one copy
+// per 4-byte piece; Q5_K's fifth bits (bit 2c / 2c + 1 of qh[4p + j]) to the pieces' masks.
+template <class Plain, class Group>
+struct K4Layout {
+  static constexpr bool kFive = std::is_same_v<Group, BlockQ5_Kx16>;
+
   static void interleave(const std::uint8_t* in, std::int64_t n, std::uint8_t* out) {
-    const std::size_t row = static_cast<std::size_t>(n / kQKK) * sizeof(BlockQ4K);
-    auto* g = reinterpret_cast<BlockQ4_Kx16*>(out);
-    for (std::int64_t b = 0; b < n / kQKK; ++b, ++g)
+    const std::size_t row = static_cast<std::size_t>(n / kQKK) * sizeof(Plain);
+    auto* g = reinterpret_cast<Group*>(out);
+    for (std::int64_t b = 0; b < n / kQKK; ++b, ++g) {
+      if constexpr (kFive) std::memset(g->hmask, 0, sizeof g->hmask);
       for (std::size_t r = 0; r < kRowGroup; ++r) {
-        BlockQ4K blk;
-        std::memcpy(&blk, in + r * row + static_cast<std::size_t>(b) * sizeof(BlockQ4K), sizeof blk);
+        Plain blk;
+        std::memcpy(&blk, in + r * row + static_cast<std::size_t>(b) * sizeof(Plain), sizeof blk);
         g->d[r] = blk.d, g->dmin[r] = blk.dmin;
         for (int k = 0; k < 3; ++k) std::memcpy(&g->scales[k][r], blk.scales + 4 * k, 4);
         for (int c = 0; c < 4; ++c)
-          for (int p = 0; p < 8; ++p) std::memcpy(g->qs[c][p][r], blk.qs + 32 * c + 4 * p, 4);
+          for (int p = 0; p < 8; ++p) {
+            std::memcpy(g->qs[c][p][r], blk.qs + 32 * c + 4 * p, 4);
+            if constexpr (kFive)
+              for (int j = 0; j < 4; ++j)
+                for (int s = 0; s < 2; ++s)
+                  g->hmask[c][p][s] |= static_cast<std::uint64_t>((blk.qh[4 * p + j] >> (2 * c + s)) & 1) << (4 * r + j);
+          }
       }
+    }
   }
 
   static void deinterleave(const std::uint8_t* in, std::int64_t n, std::size_t r, std::uint8_t* out) {
-    const auto* g = reinterpret_cast<const BlockQ4_Kx16*>(in);
-    for (std::int64_t b = 0; b < n / kQKK; ++b, ++g, out += sizeof(BlockQ4K)) {
-      BlockQ4K blk;
+    const auto* g = reinterpret_cast<const Group*>(in);
+    for (std::int64_t b = 0; b < n / kQKK; ++b, ++g, out += sizeof(Plain)) {
+      Plain blk;
       blk.d = g->d[r], blk.dmin = g->dmin[r];
       for (int k = 0; k < 3; ++k) std::memcpy(blk.scales + 4 * k, &g->scales[k][r], 4);
+      if constexpr (kFive) std::memset(blk.qh, 0, sizeof blk.qh);
       for (int c = 0; c < 4; ++c)
-        for (int p = 0; p < 8; ++p) std::memcpy(blk.qs + 32 * c + 4 * p, g->qs[c][p][r], 4);
+        for (int p = 0; p < 8; ++p) {
+          std::memcpy(blk.qs + 32 * c + 4 * p, g->qs[c][p][r], 4);
+          if constexpr (kFive)
+            for (int j = 0; j < 4; ++j)
+              for (int s = 0; s < 2; ++s)
+                blk.qh[4 * p + j] |= static_cast<std::uint8_t>(((g->hmask[c][p][s] >> (4 * r + j)) & 1) << (2 * c + s));
+        }
       std::memcpy(out, &blk, sizeof blk);
     }
   }
@@ -172,6 +191,7 @@ DType interleaved_type(DType t) {
     case DType::Q4_0: return DType::Q4_0_R16;
     case DType::Q8_0: return DType::Q8_0_R16;
     case DType::Q4_K: return DType::Q4_K_R16;
+    case DType::Q5_K: return DType::Q5_K_R16;
     case DType::Q5_0: return DType::Q5_0_R16;
     case DType::Q5_1: return DType::Q5_1_R16;
     case DType::Q6_K: return DType::Q6_K_R16;
@@ -184,6 +204,7 @@ DType plain_type(DType t) {
     case DType::Q4_0_R16: return DType::Q4_0;
     case DType::Q8_0_R16: return DType::Q8_0;
     case DType::Q4_K_R16: return DType::Q4_K;
+    case DType::Q5_K_R16: return DType::Q5_K;
     case DType::Q5_0_R16: return DType::Q5_0;
     case DType::Q5_1_R16: return DType::Q5_1;
     case DType::Q6_K_R16: return DType::Q6_K;
@@ -196,7 +217,8 @@ void interleave_rows(DType interleaved, const void* src, std::int64_t n, void* d
   auto* out = static_cast<std::uint8_t*>(dst);
   if (interleaved == DType::Q4_0_R16) return Q4Layout::interleave(in, n, out);
   if (interleaved == DType::Q8_0_R16) return Q8Layout::interleave(in, n, out);
-  if (interleaved == DType::Q4_K_R16) return Q4KLayout::interleave(in, n, out);
+  if (interleaved == DType::Q4_K_R16) return K4Layout<BlockQ4K, BlockQ4_Kx16>::interleave(in, n, out);
+  if (interleaved == DType::Q5_K_R16) return K4Layout<BlockQ5K, BlockQ5_Kx16>::interleave(in, n, out);
   if (interleaved == DType::Q5_0_R16) return Q5Layout<BlockQ5_0, BlockQ5_0x16>::interleave(in, n, out);
   if (interleaved == DType::Q5_1_R16) return Q5Layout<BlockQ5_1, BlockQ5_1x16>::interleave(in, n, out);
   if (interleaved == DType::Q6_K_R16) return Q6KLayout::interleave(in, n, out);
@@ -208,7 +230,8 @@ void deinterleave_row(DType interleaved, const void* group, std::int64_t n, int 
   auto* out = static_cast<std::uint8_t*>(dst);
   if (interleaved == DType::Q4_0_R16) return Q4Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q8_0_R16) return Q8Layout::deinterleave(in, n, static_cast<std::size_t>(r), out);
-  if (interleaved == DType::Q4_K_R16) return Q4KLayout::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  if (interleaved == DType::Q4_K_R16) return K4Layout<BlockQ4K, BlockQ4_Kx16>::deinterleave(in, n, static_cast<std::size_t>(r), out);
+  if (interleaved == DType::Q5_K_R16) return K4Layout<BlockQ5K, BlockQ5_Kx16>::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q5_0_R16) return Q5Layout<BlockQ5_0, BlockQ5_0x16>::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q5_1_R16) return Q5Layout<BlockQ5_1, BlockQ5_1x16>::deinterleave(in, n, static_cast<std::size_t>(r), out);
   if (interleaved == DType::Q6_K_R16) return Q6KLayout::deinterleave(in, n, static_cast<std::size_t>(r), out);

@@ -1,4 +1,5 @@
-// AVX-512 VNNI kernel for Q4_K_R16 (blocks.h) against Q8_K activations: lane r of every vector
+// AVX-512 VNNI kernel for Q4_K_R16 and Q5_K_R16 (blocks.h) against Q8_K activations (Q5_K's
+// fifth bits add 16 through one masked vpaddb per nibble vector): lane r of every vector
 // is weight row r of the group, as in interleaved_avx512.cpp. Per sub-block of 32 values, 8
 // vpdpbusd give the 16 rows' integer dot products; one vpmulld applies the rows' 6-bit scales;
 // the mins meet the activations' sub-block sums by vpmaddwd. The plain Q4_K kernel
@@ -6,6 +7,7 @@
 // reductions): decode over this layout reads several times faster (docs/benchmarks.md).
 // Bit-identical to the scalar reference in interleaved.cpp.
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/avx512_util.h"
 #include "kernels/interleaved_k4_impl.h"
@@ -29,7 +31,9 @@ inline __m512i min_sum(const Scales& s, const BlockQ8K& x) {
   return t;
 }
 
-struct Q4_Kx16 {
+template <class Group>
+struct Kx16 {
+  static constexpr bool kFive = std::is_same_v<Group, BlockQ5_Kx16>;
   static constexpr int kX = 4;
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
@@ -37,7 +41,7 @@ struct Q4_Kx16 {
     constexpr int C = X <= 2 ? 2 : 1;
     const std::int64_t nb = a.n / kQKK;
     const PrefetchDistances pf = prefetch_distances(DType::Q4_K_R16);  // a copy: stays in registers
-    const auto* w = reinterpret_cast<const BlockQ4_Kx16*>(a.w + i0 * a.w_stride);
+    const auto* w = reinterpret_cast<const Group*>(a.w + i0 * a.w_stride);
     const BlockQ8K* x[X];
     __m512 acc[X];
     DSV2_UNROLL
@@ -59,7 +63,11 @@ struct Q4_Kx16 {
         DSV2_UNROLL
         for (int p = 0; p < 8; ++p) {
           const __m512i v = _mm512_loadu_si512(w[b].qs[k][p]);
-          const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+          __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+          if constexpr (kFive) {
+            lo = _mm512_mask_add_epi8(lo, w[b].hmask[k][p][0], lo, _mm512_set1_epi8(16));
+            hi = _mm512_mask_add_epi8(hi, w[b].hmask[k][p][1], hi, _mm512_set1_epi8(16));
+          }
           DSV2_UNROLL
           for (int c = 0; c < X; ++c) {
             const std::int8_t* q = x[c][b].qs + 64 * k + 4 * p;
@@ -91,6 +99,7 @@ struct Q4_Kx16 {
 
 }  // namespace
 
-void gemm_q4_k_r16(const GemmArgs& args) { gemm_row_groups<Q4_Kx16>(args); }
+void gemm_q4_k_r16(const GemmArgs& args) { gemm_row_groups<Kx16<BlockQ4_Kx16>>(args); }
+void gemm_q5_k_r16(const GemmArgs& args) { gemm_row_groups<Kx16<BlockQ5_Kx16>>(args); }
 
 }  // namespace dsv2::kernels::avx512

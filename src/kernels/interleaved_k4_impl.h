@@ -29,8 +29,9 @@ struct K4Scales {
   // Byte j % 4 of each lane: sub-block j's scale (sc) or min (m), lo for j < 4, hi for j >= 4.
   V sc_lo, sc_hi, m_lo, m_hi;
 
-  // Rows [r0, r0 + kLanes) of the group's super-block w.
-  K4Scales(const BlockQ4_Kx16& w, int r0) {
+  // Rows [r0, r0 + kLanes) of the group's super-block w (BlockQ4_Kx16 or BlockQ5_Kx16).
+  template <class Group>
+  K4Scales(const Group& w, int r0) {
     V u0, u1, u2;
     std::memcpy(&u0, &w.scales[0][r0], sizeof(V));
     std::memcpy(&u1, &w.scales[1][r0], sizeof(V));

@@ -73,8 +73,10 @@ std::int32_t dot_q8_0x16(const BlockQ8_0x16& w, int r, const ActQ16_0Row& x, std
 }
 
 // Row r's super-block b against Q8_K block x: acc = fma(isum, d * dx, acc), then
-// fma(-msum, dmin * dx, acc), with the integer sums of dot_superblock_k4.
-float q4_kx16_block(const BlockQ4_Kx16& w, int r, const BlockQ8K& x, float acc) {
+// fma(-msum, dmin * dx, acc), with the integer sums of dot_superblock_k4 (Q5_K: plus 16 for
+// each value whose fifth bit is set).
+template <class Block>
+float k4x16_block(const Block& w, int r, const BlockQ8K& x, float acc) {
   std::uint8_t packed[12], sc[8], m[8];
   for (int k = 0; k < 3; ++k) std::memcpy(packed + 4 * k, &w.scales[k][r], 4);
   unpack_scales_k4(packed, sc, m);
@@ -84,8 +86,13 @@ float q4_kx16_block(const BlockQ4_Kx16& w, int r, const BlockQ8K& x, float acc) 
     for (int p = 0; p < 8; ++p)
       for (int j = 0; j < 4; ++j) {
         const std::uint8_t v = w.qs[c][p][r][j];
-        lo += (v & 0xF) * x.qs[64 * c + 4 * p + j];
-        hi += (v >> 4) * x.qs[64 * c + 32 + 4 * p + j];
+        int vl = v & 0xF, vh = v >> 4;
+        if constexpr (std::is_same_v<Block, BlockQ5_Kx16>) {
+          vl |= static_cast<int>((w.hmask[c][p][0] >> (4 * r + j)) & 1) << 4;
+          vh |= static_cast<int>((w.hmask[c][p][1] >> (4 * r + j)) & 1) << 4;
+        }
+        lo += vl * x.qs[64 * c + 4 * p + j];
+        hi += vh * x.qs[64 * c + 32 + 4 * p + j];
       }
     isum += sc[2 * c] * lo + sc[2 * c + 1] * hi;
   }
@@ -126,7 +133,8 @@ void gemm_k_groups(const GemmArgs& a) {
 
 }  // namespace
 
-void gemm_q4_k_r16(const GemmArgs& a) { gemm_k_groups<BlockQ4_Kx16, q4_kx16_block>(a); }
+void gemm_q4_k_r16(const GemmArgs& a) { gemm_k_groups<BlockQ4_Kx16, k4x16_block<BlockQ4_Kx16>>(a); }
+void gemm_q5_k_r16(const GemmArgs& a) { gemm_k_groups<BlockQ5_Kx16, k4x16_block<BlockQ5_Kx16>>(a); }
 void gemm_q6_k_r16(const GemmArgs& a) { gemm_k_groups<BlockQ6_Kx16, q6_kx16_block>(a); }
 void gemm_q4_0_r16(const GemmArgs& a) { gemm_groups<BlockQ4_0x16, ActQ8_0Row, dot_q4_0x16>(a, act_q8_0_row); }
 void gemm_q8_0_r16(const GemmArgs& a) { gemm_groups<BlockQ8_0x16, ActQ16_0Row, dot_q8_0x16>(a, act_q16_0_row); }

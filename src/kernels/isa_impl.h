@@ -17,6 +17,7 @@
   void gemm_q8_0_r16(const GemmArgs&);                                      \
   void gemm_q4_0_r16(const GemmArgs&);                                      \
   void gemm_q4_k_r16(const GemmArgs&);                                      \
+  void gemm_q5_k_r16(const GemmArgs&);                                      \
   void gemm_q5_0_r16(const GemmArgs&);                                      \
   void gemm_q6_k_r16(const GemmArgs&);                                      \
   void gemm_q5_1_r16(const GemmArgs&);                                      \

@@ -29,6 +29,7 @@ constexpr std::array<DTypeInfo, kDTypeCount> kInfo = {{
     {"q5_0_r16", 32, 22, 16},
     {"q6_k_r16", 256, 210, 16},
     {"q5_1_r16", 32, 24, 16},
+    {"q5_k_r16", 256, 176, 16},
 }};
 static_assert(!kInfo.back().name.empty(), "every DType needs its kInfo entry");
 }  // namespace

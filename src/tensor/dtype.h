@@ -13,9 +13,9 @@ namespace dsv2 {
 // no horizontal sums. A group of 16 rows takes exactly the bytes of 16 plain rows.
 enum class DType : std::uint8_t {
   F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, I32, I64, Q8_0_R16, Q4_0_R16, Q4_K_R16, Q5_0, Q5_1,
-  Q5_0_R16, Q6_K_R16, Q5_1_R16
+  Q5_0_R16, Q6_K_R16, Q5_1_R16, Q5_K_R16
 };
-inline constexpr int kDTypeCount = static_cast<int>(DType::Q5_1_R16) + 1;  // the last one above
+inline constexpr int kDTypeCount = static_cast<int>(DType::Q5_K_R16) + 1;  // the last one above
 
 struct DTypeInfo {
   std::string_view name;

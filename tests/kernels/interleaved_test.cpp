@@ -29,7 +29,9 @@ TEST(Interleaved, TypesMapBothWays) {
   EXPECT_EQ(interleaved_type(DType::Q4_K), DType::Q4_K_R16);
   EXPECT_EQ(interleaved_type(DType::Q6_K), DType::Q6_K_R16);
   EXPECT_EQ(plain_type(DType::Q6_K_R16), DType::Q6_K);
-  EXPECT_EQ(interleaved_type(DType::Q5_K), DType::Q5_K);
+  EXPECT_EQ(interleaved_type(DType::Q5_K), DType::Q5_K_R16);
+  EXPECT_EQ(plain_type(DType::Q5_K_R16), DType::Q5_K);
+  EXPECT_EQ(interleaved_type(DType::F16), DType::F16);
   EXPECT_EQ(plain_type(DType::Q4_0_R16), DType::Q4_0);
   EXPECT_EQ(plain_type(DType::Q8_0_R16), DType::Q8_0);
   EXPECT_EQ(plain_type(DType::Q4_K_R16), DType::Q4_K);
@@ -45,7 +47,7 @@ TEST(Interleaved, TypesMapBothWays) {
 }
 
 TEST(Interleaved, RoundTripRestoresEveryRow) {
-  for (DType r16 : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16, DType::Q5_1_R16}) {
+  for (DType r16 : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16, DType::Q5_1_R16, DType::Q5_K_R16}) {
     const std::int64_t n = dtype_info(r16).block_size * 5;
     const std::size_t rb = row_bytes(r16, n);
     const auto plain = random_bytes(kG * rb, 3);
@@ -111,8 +113,35 @@ TEST(Interleaved, KnownPositionsQ4K) {
   }
 }
 
+// Q5_K's fifth bits: bit 2c (low nibble) / 2c + 1 (high nibble) of qh[4p + j] land on bit 4r + j
+// of the piece's masks; everything else as Q4_K.
+TEST(Interleaved, KnownPositionsQ5K) {
+  std::vector<BlockQ5K> rows(kG);
+  for (int r = 0; r < kG; ++r) {
+    rows[r].d = static_cast<std::uint16_t>(1000 + r);
+    rows[r].dmin = static_cast<std::uint16_t>(2000 + r);
+    for (int i = 0; i < 12; ++i) rows[r].scales[i] = static_cast<std::uint8_t>(12 * r + i);
+    for (int i = 0; i < 128; ++i) rows[r].qs[i] = static_cast<std::uint8_t>(7 * r + i);
+    for (int l = 0; l < 32; ++l) rows[r].qh[l] = static_cast<std::uint8_t>(37 * r + 11 * l + 5);
+  }
+  BlockQ5_Kx16 g;
+  interleave_rows(DType::Q5_K_R16, rows.data(), kQKK, &g);
+  for (int r = 0; r < kG; ++r) {
+    EXPECT_EQ(g.d[r], 1000 + r);
+    EXPECT_EQ(g.dmin[r], 2000 + r);
+    for (int c = 0; c < 4; ++c)
+      for (int p = 0; p < 8; ++p)
+        for (int j = 0; j < 4; ++j) {
+          EXPECT_EQ(g.qs[c][p][r][j], static_cast<std::uint8_t>(7 * r + 32 * c + 4 * p + j));
+          const int qh = rows[r].qh[4 * p + j];
+          EXPECT_EQ((g.hmask[c][p][0] >> (4 * r + j)) & 1, static_cast<std::uint64_t>((qh >> (2 * c)) & 1)) << r << " " << c << " " << p << " " << j;
+          EXPECT_EQ((g.hmask[c][p][1] >> (4 * r + j)) & 1, static_cast<std::uint64_t>((qh >> (2 * c + 1)) & 1)) << r << " " << c << " " << p << " " << j;
+        }
+  }
+}
+
 TEST(Interleaved, InPlaceKeepsEveryRowsValues) {
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K, DType::Q5_1}) {
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K, DType::Q5_1, DType::Q5_K}) {
     test::Weights w = test::make_weights(t, 3 * kG, dtype_info(t).block_size * 3, 11);
     Tensor view = w.tensor();
     ASSERT_TRUE(interleave_in_place(view));
@@ -133,16 +162,16 @@ TEST(Interleaved, InPlaceLeavesOtherShapesAndTypes) {
   EXPECT_FALSE(interleave_in_place(v));
   EXPECT_EQ(v.dtype, DType::Q4_0);
   EXPECT_EQ(odd.bytes, before);
-  test::Weights k = test::make_weights(DType::Q5_K, kG, 256, 1);
+  test::Weights k = test::make_weights(DType::F16, kG, 256, 1);
   Tensor kv = k.tensor();
   EXPECT_FALSE(interleave_in_place(kv));
-  EXPECT_EQ(kv.dtype, DType::Q5_K);
+  EXPECT_EQ(kv.dtype, DType::F16);
 }
 
 // Every ISA on random (not integer-friendly) data: the same float operations in the same order,
 // so equal bit for bit; tiles of 1..17 activation rows cover every edge tile.
 TEST(Interleaved, SimdEqualsScalarBitForBit) {
-  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16, DType::Q5_1_R16}) {
+  for (DType t : {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16, DType::Q6_K_R16, DType::Q5_1_R16, DType::Q5_K_R16}) {
     const KernelSet& ref = kernel_set(Isa::Scalar);
     const ActFormat act = ref.of(t).act;
     const std::int64_t bs = dtype_info(t).block_size;
@@ -172,7 +201,7 @@ TEST(Interleaved, SimdEqualsScalarBitForBit) {
 // bytes: the same integer block sums, so only the float accumulation order differs.
 TEST(Interleaved, MatchesPlainLayout) {
   const KernelSet& ref = kernel_set(Isa::Scalar);
-  for (DType plain : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K, DType::Q5_1}) {
+  for (DType plain : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_0, DType::Q6_K, DType::Q5_1, DType::Q5_K}) {
     const DType t = interleaved_type(plain);
     const std::int64_t cols = dtype_info(plain).block_size * 9, nw = 2 * kG, nx = 5;
     const test::Weights w = test::make_weights(plain, nw, cols, 7);

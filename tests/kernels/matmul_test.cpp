@@ -94,7 +94,7 @@ TEST_P(Matmul, MatchesDoubleReference) {
 INSTANTIATE_TEST_SUITE_P(Types, Matmul, ::testing::ValuesIn(test::kMatmulTypes),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 INSTANTIATE_TEST_SUITE_P(Interleaved, Matmul, ::testing::Values(DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_0_R16,
-                                                            DType::Q6_K_R16, DType::Q5_1_R16),
+                                                            DType::Q6_K_R16, DType::Q5_1_R16, DType::Q5_K_R16),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
 TEST(Matmul, RepeatedCallsGiveIdenticalResults) {

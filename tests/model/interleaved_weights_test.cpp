@@ -4,6 +4,7 @@
 // (the kernels' own tests check that part exactly).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -44,7 +45,19 @@ TEST_P(InterleavedWeights, LoadedModelMatchesMappedModel) {
   // positions differ by more than 1e-3, at most 0.11; mean KL 1.1e-5, 1500x below Q4_0's own
   // 1.65e-2 against f32). Q8_0's 16-bit activations keep every position within 1e-3 (6.5e-4).
   const test::Fidelity f = test::compare_logits(a, b, g.vocab);
-  EXPECT_EQ(f.top1, 1.0);
+  // The same top-1 wherever the mapped model's leader is clear of its runner-up by more than
+  // summation order can move logits (0.11 above); at a near-tie it may flip (forced AVX2, Q5_0:
+  // position 107, leaders 0.004 apart, a flip), so over all positions >= 99%.
+  for (std::int64_t p = 0; p < g.positions; ++p) {
+    const float* ra = a.data() + p * g.vocab;
+    const float* rb = b.data() + p * g.vocab;
+    const auto top = std::max_element(ra, ra + g.vocab) - ra;
+    float second = -INFINITY;
+    for (std::int64_t v = 0; v < g.vocab; ++v)
+      if (v != top) second = std::max(second, ra[v]);
+    if (ra[top] - second > 0.25f) ASSERT_EQ(std::max_element(rb, rb + g.vocab) - rb, top) << "position " << p;
+  }
+  EXPECT_GE(f.top1, 0.99);
   EXPECT_LE(f.mean_kl, 1e-4);
   if (t == DType::Q8_0) {
     for (std::int64_t p = 0; p < g.positions; ++p)
@@ -111,15 +124,15 @@ TEST(InterleavedWeights, LegacyKvBLoadedModelMatchesMappedModel) {
 }
 
 // K-quants need rows of 256 multiples, which tiny-coder has none of: a random-weight model of the
-// tiny architecture widened to 256, written as a Q4_K / Q6_K GGUF, mapped (plain K-quant kernels)
-// and loaded (Q4_K_R16 / Q6_K_R16). Both compute the same integer sums per sub-block; only
+// tiny architecture widened to 256, written as a Q4_K / Q5_K / Q6_K GGUF, mapped (plain K-quant kernels)
+// and loaded (Q4_K_R16 / Q5_K_R16 / Q6_K_R16). Both compute the same integer sums per sub-block; only
 // float summation order differs, which can move an activation across a rounding step of the
 // 8-bit activations, as for Q4_0 above (measured for Q4_K: largest logit difference 0.055 of
 // logits up to 3.7, mean KL 3.3e-5, the same top-1 everywhere).
 TEST(InterleavedWeights, KQuantLoadedModelMatchesMappedModel) {
   Config c = tools::synth_preset("tiny");
   c.hidden_size = 256, c.moe_intermediate_size = 256, c.intermediate_size = 512, c.vocab_size = 512;
-  for (DType t : {DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     test::TempDir d;
     const std::string path = d.file("k.gguf");
     tools::GenerateOptions gen;
