@@ -2,7 +2,7 @@
 // group is computed as two halves of 8 rows. Q4_0 x Q8_0 uses vpmaddubsw (nibbles unsigned) and
 // sums a block's eight int16 products before widening; Q8_0 x Q16_0 uses vpmaddwd. Weights are
 // unpacked once per block and half and meet up to kX activation rows. Bit-identical to the scalar
-// reference in interleaved.cpp.
+// reference in interleaved_scalar.cpp.
 #include <immintrin.h>
 
 #include <cstring>

@@ -2,7 +2,7 @@
 // weight row r of the group, so a block's 16 dot products accumulate in one register with
 // vpdpbusd (Q4_0 x Q8_0) or vpdpwssd (Q8_0 x Q16_0) against broadcast activation bytes, and one
 // int -> float conversion and one fma per block finish all 16 rows. Bit-identical to the scalar
-// reference in interleaved.cpp.
+// reference in interleaved_scalar.cpp.
 #include <cstring>
 #include <type_traits>
 

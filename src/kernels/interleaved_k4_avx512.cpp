@@ -5,7 +5,7 @@
 // the mins meet the activations' sub-block sums by vpmaddwd. The plain Q4_K kernel
 // (k4_avx512.cpp) spends its instructions on horizontal work (scale shuffles, per-row
 // reductions): decode over this layout reads several times faster (docs/benchmarks.md).
-// Bit-identical to the scalar reference in interleaved.cpp.
+// Bit-identical to the scalar reference in interleaved_scalar.cpp.
 #include <cstring>
 #include <type_traits>
 

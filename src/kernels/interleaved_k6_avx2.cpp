@@ -3,7 +3,7 @@
 // (a shift, an and, an or); vpmaddubsw products are summed as int16 two pieces at a time
 // (|sum| <= 4 * 63 * 128 = 32256) before vpmaddwd widens them; the "- 32" comes off via the
 // activation sub-block sums and vpmulld applies the int8 scales. Bit-identical to the scalar
-// reference in interleaved.cpp.
+// reference in interleaved_scalar.cpp.
 #include <immintrin.h>
 
 #include <cstring>

@@ -2,7 +2,7 @@
 // is weight row r of the group. Each piece's nibbles get their top two bits from the pair's hb
 // vector (a shift and one vpternlogd); 4 vpdpbusd per sub-block of 16 values give the 16 rows' dot
 // products, the "- 32" comes off as 32 * (activation sub-block sum), one vpmulld applies the int8
-// scales. Bit-identical to the scalar reference in interleaved.cpp.
+// scales. Bit-identical to the scalar reference in interleaved_scalar.cpp.
 #include <cstring>
 
 #include "kernels/avx512_util.h"

@@ -120,9 +120,10 @@ struct KernelSet {
 
 // The distances of the streaming kernel for weight type `t`, picked once per process from the CPU
 // and the kernel (what was measured where: dispatch.cpp): Q4_0_R16 (and Q5_0/Q5_1_R16), Q8_0_R16 and
-// Q4_K_R16 (and Q6_K_R16) have their own, every other type (plain layouts) a fourth set. Env DSV2_PREFETCH=L1,L2[,PAGE] sets them all.
+// Q4_K_R16 (and Q5_K/Q6_K_R16) have their own, every other type (plain layouts) a fourth set. Env
+// DSV2_PREFETCH=L1,L2[,PAGE][,nta] sets them all.
 const PrefetchDistances& prefetch_distances(DType t);
-PrefetchDistances parse_prefetch_distances(const char* text);  // "L1,L2[,PAGE]"; throws Error naming DSV2_PREFETCH
+PrefetchDistances parse_prefetch_distances(const char* text);  // "L1,L2[,PAGE][,nta]"; throws Error naming DSV2_PREFETCH
 
 bool isa_supported(Isa isa);     // CPU (and build) can run it
 Isa active_isa();                // best supported, capped by DSV2_ISA; fixed after the first call
