@@ -55,7 +55,9 @@ TEST_P(InterleavedWeights, LoadedModelMatchesMappedModel) {
     float second = -INFINITY;
     for (std::int64_t v = 0; v < g.vocab; ++v)
       if (v != top) second = std::max(second, ra[v]);
-    if (ra[top] - second > 0.25f) ASSERT_EQ(std::max_element(rb, rb + g.vocab) - rb, top) << "position " << p;
+    if (ra[top] - second > 0.25f) {
+      ASSERT_EQ(std::max_element(rb, rb + g.vocab) - rb, top) << "position " << p;
+    }
   }
   EXPECT_GE(f.top1, 0.99);
   EXPECT_LE(f.mean_kl, 1e-4);
