@@ -88,17 +88,22 @@ TEST(Interleaved, KnownPositions) {
     }
 }
 
-// Q4_K: row r's d, dmin, scale bytes 4k..4k+3 and qs byte 32c + 4p + j land where blocks.h says.
-TEST(Interleaved, KnownPositionsQ4K) {
-  std::vector<BlockQ4K> rows(kG);
+// 16 Q4_K / Q5_K super-blocks whose every byte says where it came from.
+template <class Plain>
+std::vector<Plain> numbered_k4_rows() {
+  std::vector<Plain> rows(kG);
   for (int r = 0; r < kG; ++r) {
     rows[r].d = static_cast<std::uint16_t>(1000 + r);
     rows[r].dmin = static_cast<std::uint16_t>(2000 + r);
     for (int i = 0; i < 12; ++i) rows[r].scales[i] = static_cast<std::uint8_t>(12 * r + i);
     for (int i = 0; i < 128; ++i) rows[r].qs[i] = static_cast<std::uint8_t>(7 * r + i);
   }
-  BlockQ4_Kx16 g;
-  interleave_rows(DType::Q4_K_R16, rows.data(), kQKK, &g);
+  return rows;
+}
+
+// Row r's d, dmin, scale bytes 4k..4k+3 and qs byte 32c + 4p + j land where blocks.h says.
+template <class Group>
+void expect_k4_positions(const Group& g) {
   for (int r = 0; r < kG; ++r) {
     EXPECT_EQ(g.d[r], 1000 + r);
     EXPECT_EQ(g.dmin[r], 2000 + r);
@@ -113,31 +118,30 @@ TEST(Interleaved, KnownPositionsQ4K) {
   }
 }
 
-// Q5_K's fifth bits: bit 2c (low nibble) / 2c + 1 (high nibble) of qh[4p + j] land on bit 4r + j
-// of the piece's masks; everything else as Q4_K.
+TEST(Interleaved, KnownPositionsQ4K) {
+  const std::vector<BlockQ4K> rows = numbered_k4_rows<BlockQ4K>();
+  BlockQ4_Kx16 g;
+  interleave_rows(DType::Q4_K_R16, rows.data(), kQKK, &g);
+  expect_k4_positions(g);
+}
+
+// Q5_K as Q4_K, and the fifth bits: bit 2c (low nibble) / 2c + 1 (high nibble) of qh[4p + j]
+// land on bit 4r + j of the piece's masks.
 TEST(Interleaved, KnownPositionsQ5K) {
-  std::vector<BlockQ5K> rows(kG);
-  for (int r = 0; r < kG; ++r) {
-    rows[r].d = static_cast<std::uint16_t>(1000 + r);
-    rows[r].dmin = static_cast<std::uint16_t>(2000 + r);
-    for (int i = 0; i < 12; ++i) rows[r].scales[i] = static_cast<std::uint8_t>(12 * r + i);
-    for (int i = 0; i < 128; ++i) rows[r].qs[i] = static_cast<std::uint8_t>(7 * r + i);
+  std::vector<BlockQ5K> rows = numbered_k4_rows<BlockQ5K>();
+  for (int r = 0; r < kG; ++r)
     for (int l = 0; l < 32; ++l) rows[r].qh[l] = static_cast<std::uint8_t>(37 * r + 11 * l + 5);
-  }
   BlockQ5_Kx16 g;
   interleave_rows(DType::Q5_K_R16, rows.data(), kQKK, &g);
-  for (int r = 0; r < kG; ++r) {
-    EXPECT_EQ(g.d[r], 1000 + r);
-    EXPECT_EQ(g.dmin[r], 2000 + r);
+  expect_k4_positions(g);
+  for (int r = 0; r < kG; ++r)
     for (int c = 0; c < 4; ++c)
       for (int p = 0; p < 8; ++p)
         for (int j = 0; j < 4; ++j) {
-          EXPECT_EQ(g.qs[c][p][r][j], static_cast<std::uint8_t>(7 * r + 32 * c + 4 * p + j));
           const int qh = rows[r].qh[4 * p + j];
           EXPECT_EQ((g.hmask[c][p][0] >> (4 * r + j)) & 1, static_cast<std::uint64_t>((qh >> (2 * c)) & 1)) << r << " " << c << " " << p << " " << j;
           EXPECT_EQ((g.hmask[c][p][1] >> (4 * r + j)) & 1, static_cast<std::uint64_t>((qh >> (2 * c + 1)) & 1)) << r << " " << c << " " << p << " " << j;
         }
-  }
 }
 
 TEST(Interleaved, InPlaceKeepsEveryRowsValues) {
