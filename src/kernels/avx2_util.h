@@ -37,6 +37,16 @@ static inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// A row kernel's W x X tile: acc[r][c] holds weight row i0 + r against activation row j0 + c,
+// whose lanes sum to that output.
+template <int W, int X>
+static inline void store_tile(const GemmArgs& a, std::int64_t i0, std::int64_t j0, const __m256 (&acc)[W][X]) {
+  DSV2_UNROLL
+  for (int r = 0; r < W; ++r)
+    DSV2_UNROLL
+    for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = hsum(acc[r][c]);
+}
+
 static inline std::int32_t hsum_i32(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));

@@ -35,6 +35,16 @@ static inline void store_group(const GemmArgs& a, std::int64_t i0, std::int64_t 
   for (int c = 0; c < X; ++c) _mm512_storeu_ps(a.y + (j0 + c) * a.ldy + i0, acc[c]);
 }
 
+// A row kernel's W x X tile: acc[r][c] holds weight row i0 + r against activation row j0 + c,
+// whose lanes sum to that output.
+template <int W, int X>
+static inline void store_tile(const GemmArgs& a, std::int64_t i0, std::int64_t j0, const __m512 (&acc)[W][X]) {
+  DSV2_UNROLL
+  for (int r = 0; r < W; ++r)
+    DSV2_UNROLL
+    for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
+}
+
 // Four bytes at p (any alignment) in every 32-bit lane.
 static inline __m512i broadcast32(const void* p) {
   std::int32_t v;

@@ -63,10 +63,7 @@ struct NibbleKernel {
         }
       }
     }
-    DSV2_UNROLL
-    for (int r = 0; r < W; ++r)
-      DSV2_UNROLL
-      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = hsum(acc[r][c]);
+    store_tile<W, X>(a, i0, j0, acc);
   }
 };
 

@@ -90,10 +90,7 @@ struct NibbleKernel {
         }
       }
     }
-    DSV2_UNROLL
-    for (int r = 0; r < W; ++r)
-      DSV2_UNROLL
-      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
+    store_tile<W, X>(a, i0, j0, acc);
   }
 };
 

@@ -75,10 +75,7 @@ struct Q6KKernel {
         for (int r = 0; r < W; ++r)
           acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r][c]), _mm256_set1_ps(x[c][b].d * f16(w[r][b].d)), acc[r][c]);
     }
-    DSV2_UNROLL
-    for (int r = 0; r < W; ++r)
-      DSV2_UNROLL
-      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = hsum(acc[r][c]);
+    store_tile<W, X>(a, i0, j0, acc);
   }
 };
 

@@ -86,10 +86,7 @@ struct Q6KKernel {
         for (int r = 0; r < W; ++r)
           acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][c]), _mm512_set1_ps(x[c][b].d * f16(w[r][b].d)), acc[r][c]);
     }
-    DSV2_UNROLL
-    for (int r = 0; r < W; ++r)
-      DSV2_UNROLL
-      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = _mm512_reduce_add_ps(acc[r][c]);
+    store_tile<W, X>(a, i0, j0, acc);
   }
 };
 

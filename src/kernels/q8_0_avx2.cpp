@@ -53,10 +53,7 @@ struct Q8_0Kernel {
         }
       }
     }
-    DSV2_UNROLL
-    for (int r = 0; r < W; ++r)
-      DSV2_UNROLL
-      for (int c = 0; c < X; ++c) a.y[(j0 + c) * a.ldy + i0 + r] = hsum(acc[r][c]);
+    store_tile<W, X>(a, i0, j0, acc);
   }
 };
 
