@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "tensor/tensor.h"
 
@@ -17,6 +18,17 @@ class ThreadPool;
 // integer. BF16 weights round x to bf16. Output rows are split over the pool's threads.
 void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y,
             ThreadPool* pool = nullptr);
+
+// Several products of the same x in one parallel step: y_k = x w_kᵀ for each output k (same
+// w.cols(), any dtypes). Matrices read from one input (a layer's query and latent projections,
+// an MLP's gate and up) then cost one dispatch instead of one each, the small ones stream as
+// part of the large one, and x is converted once per activation format. Results are those of
+// separate matmul calls.
+struct MatmulOut {
+  const Tensor* w;
+  float* y;  // [rows, w->rows()]
+};
+void matmul_many(std::span<const MatmulOut> outs, const float* x, std::int64_t rows, ThreadPool* pool);
 
 // The pieces of matmul, for callers that share one activation conversion between several
 // matrices of the same dtype and width, or split work across matrices themselves:

@@ -19,29 +19,30 @@ struct Dims {
   std::int64_t T, nh, dn, dr, dq, dv, r;
 };
 
-// q[T, nh*dq], with or without the query LoRA.
-void project_query(const MlaWeights& w, const Config& c, const float* xn, std::int64_t T,
-                   MlaScratch& s, ThreadPool& pool) {
-  const std::int64_t nq = c.num_heads * c.qk_head_dim();
-  float* q = grow(s.q, static_cast<std::size_t>(T * nq));
+// q[T, nh*dq] (with or without the query LoRA) and kv_a[T, r + dr], the latent and the rope
+// key before their norm and rotation. Both read xn: one parallel step, so the small kv_a
+// matrix streams as part of the query's.
+void project_inputs(const MlaWeights& w, const Dims& d, const Config& c, const float* xn, MlaScratch& s,
+                    ThreadPool& pool) {
+  float* q = grow(s.q, static_cast<std::size_t>(d.T * d.nh * d.dq));
+  float* kva = grow(s.kv_a, static_cast<std::size_t>(d.T * (d.r + d.dr)));
   if (c.q_lora_rank == 0) {
-    matmul(w.q_proj, xn, T, q, &pool);
-    return;
+    const MatmulOut outs[] = {{&w.q_proj, q}, {&w.kv_a_proj, kva}};
+    return matmul_many(outs, xn, d.T, &pool);
   }
   const std::int64_t rq = c.q_lora_rank;
-  float* qa = grow(s.q_a, static_cast<std::size_t>(T * rq));
-  matmul(w.q_a_proj, xn, T, qa, &pool);
-  for (std::int64_t t = 0; t < T; ++t) rmsnorm(qa + t * rq, w.q_a_norm.data(), rq, kLatentNormEps, qa + t * rq);
-  matmul(w.q_b_proj, qa, T, q, &pool);
+  float* qa = grow(s.q_a, static_cast<std::size_t>(d.T * rq));
+  const MatmulOut outs[] = {{&w.q_a_proj, qa}, {&w.kv_a_proj, kva}};
+  matmul_many(outs, xn, d.T, &pool);
+  for (std::int64_t t = 0; t < d.T; ++t) rmsnorm(qa + t * rq, w.q_a_norm.data(), rq, kLatentNormEps, qa + t * rq);
+  matmul(w.q_b_proj, qa, d.T, q, &pool);
 }
 
 // Latent + rope key for every row, written into the rows' caches; ropes q_pe in place.
 void write_cache_and_rope(const MlaWeights& w, const Dims& d, const Rope& rope, std::int64_t layer,
-                          std::span<const BatchRow> rows, const float* xn, MlaScratch& s,
-                          ThreadPool& pool) {
+                          std::span<const BatchRow> rows, MlaScratch& s) {
   const std::int64_t wkv = d.r + d.dr, half = d.dr / 2;
-  float* kva = grow(s.kv_a, static_cast<std::size_t>(d.T * wkv));
-  matmul(w.kv_a_proj, xn, d.T, kva, &pool);
+  const float* kva = s.kv_a.data();
   float* cs = grow(s.cos, static_cast<std::size_t>(d.T * half));
   float* sn = grow(s.sin, static_cast<std::size_t>(d.T * half));
   float* dst = grow(s.kv_row, static_cast<std::size_t>(wkv));
@@ -252,8 +253,8 @@ void mla_attention(const MlaWeights& w, const Config& c, const Rope& rope, std::
                    ThreadPool& pool) {
   const Dims d{static_cast<std::int64_t>(rows.size()), c.num_heads, c.qk_nope_head_dim,
                c.qk_rope_head_dim, c.qk_head_dim(), c.v_head_dim, c.kv_lora_rank};
-  project_query(w, c, xn, d.T, s, pool);
-  write_cache_and_rope(w, d, rope, layer, rows, xn, s, pool);
+  project_inputs(w, d, c, xn, s, pool);
+  write_cache_and_rope(w, d, rope, layer, rows, s);
   absorb_queries(w, d, s, pool);
   attend(d, static_cast<float>(c.softmax_scale()), layer, rows, s, pool);
   project_output(w, d, out, s, pool);

@@ -1,6 +1,7 @@
 #include "model/moe.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
@@ -14,8 +15,8 @@ void mlp_forward(const MlpWeights& w, const float* x, std::int64_t T, float* out
   const std::int64_t I = w.gate.rows();
   float* g = grow(s.gate, static_cast<std::size_t>(T * I));
   float* u = grow(s.up, static_cast<std::size_t>(T * I));
-  matmul(w.gate, x, T, g, &pool);
-  matmul(w.up, x, T, u, &pool);
+  const MatmulOut gate_up[] = {{&w.gate, g}, {&w.up, u}};
+  matmul_many(gate_up, x, T, &pool);
   silu_mul(g, u, T * I);
   matmul(w.down, g, T, out, &pool);
 }
@@ -28,6 +29,8 @@ namespace {
 constexpr std::int64_t kUnit = 64;
 
 std::int64_t units(std::int64_t rows) { return (rows + kUnit - 1) / kUnit; }
+
+std::int64_t hidden(const ExpertTask& t) { return t.w->gate.rows(); }
 
 // Buckets batch rows by expert.
 void group_by_expert(const Config& c, std::int64_t T, MoeScratch& s) {
@@ -50,79 +53,147 @@ const std::vector<std::int32_t>& rows_of(const ExpertTask& t, const MoeScratch& 
   return t.expert < 0 ? s.all_rows : s.rows_of[static_cast<std::size_t>(t.expert)];
 }
 
-// One task per used expert (ascending) plus the shared experts, with buffer offsets.
-std::int64_t plan_tasks(const MoeWeights& w, std::int64_t T, std::int64_t H, MoeScratch& s) {
+// Appends a task; its buffers follow the previous task's (s.next). A routed task reads its
+// gate's activation rows from the batch's rows quantized once (offset 0 of xq) when it sees every
+// row in order in that format (decode: every task); otherwise it gathers and quantizes its own.
+void add_task(MoeScratch& s, const MlpWeights& mw, std::int64_t expert, std::int64_t n, std::int64_t T,
+              std::int64_t H) {
+  ExpertTask t = s.next;
+  const std::int64_t I = mw.gate.rows();
+  t.w = &mw, t.expert = expert, t.n = n;
+  t.gathers = n != T || mw.gate.dtype != s.batch_dtype;
+  if (expert < 0) {
+    t.gathers = false;  // the shared experts' gate+up run with the router, in matmul_many
+  } else {
+    s.next.units_begin += units(I);
+    if (!t.gathers) t.xq = 0;
+  }
+  if (t.gathers) s.next.xq += static_cast<std::size_t>(n) * act_row_bytes(mw.gate.dtype, H);
+  s.next.hq += static_cast<std::size_t>(n) * act_row_bytes(mw.down.dtype, I);
+  s.next.h += static_cast<std::size_t>(n * I * 2);  // gate, then up
+  s.next.y += static_cast<std::size_t>(n * H);
+  s.tasks.push_back(t);
+}
+
+void grow_buffers(MoeScratch& s) {
+  grow(s.xq, s.next.xq + 64), grow(s.hq, s.next.hq + 64), grow(s.h, s.next.h), grow(s.y, s.next.y);
+  grow(s.x_e, s.next.y);
+  if (s.rows_left_cap < s.tasks.size()) {
+    s.rows_left_cap = s.tasks.size() * 2;
+    s.rows_left = std::make_unique<std::atomic<std::int64_t>[]>(s.rows_left_cap);
+  }
+}
+
+// Step 1: the router's logits and the shared experts' gate and up, in one parallel step: they
+// all read x and none needs the routing, and the router's small matrix then streams as part of
+// the shared experts' instead of costing a step of its own.
+void router_and_shared(const MoeWeights& w, const Config& c, const float* x, std::int64_t T, std::int64_t H,
+                       MoeScratch& s, ThreadPool& pool) {
   s.tasks.clear();
-  ExpertTask next;
-  auto add = [&](const MlpWeights& mw, std::int64_t e, std::int64_t n) {
-    ExpertTask t = next;
-    t.w = &mw, t.expert = e, t.n = n;
-    const std::int64_t I = mw.gate.rows();
-    next.units_begin += units(I);
-    next.xq += static_cast<std::size_t>(n) * act_row_bytes(mw.gate.dtype, H);
-    next.hq += static_cast<std::size_t>(n) * act_row_bytes(mw.down.dtype, I);
-    next.h += static_cast<std::size_t>(n * I * 2);  // gate, then up
-    next.y += static_cast<std::size_t>(n * H);
-    s.tasks.push_back(t);
-  };
+  s.next = ExpertTask{};
+  s.batch_dtype = w.experts[0].gate.dtype;
+  s.next.xq = static_cast<std::size_t>(T) * act_row_bytes(s.batch_dtype, H);  // the batch's rows come first
+  if (w.has_shared) add_task(s, w.shared, -1, T, T, H);
+  grow_buffers(s);
+  float* probs = grow(s.router.probs, static_cast<std::size_t>(T * c.n_routed_experts));
+  MatmulOut outs[3] = {{&w.router, probs}, {}, {}};  // router logits in float32 (bf16 weights upcast exactly)
+  if (w.has_shared) {
+    float* g = s.h.data() + s.tasks[0].h;
+    outs[1] = {&w.shared.gate, g}, outs[2] = {&w.shared.up, g + T * hidden(s.tasks[0])};
+  }
+  matmul_many({outs, w.has_shared ? 3u : 1u}, x, T, &pool);
+}
+
+// One task per used routed expert, ascending, after the shared experts' task.
+void plan_routed(const MoeWeights& w, std::int64_t T, std::int64_t H, MoeScratch& s) {
   for (std::size_t e = 0; e < s.rows_of.size(); ++e)
-    if (!s.rows_of[e].empty()) add(w.experts[e], static_cast<std::int64_t>(e), static_cast<std::int64_t>(s.rows_of[e].size()));
-  if (w.has_shared) add(w.shared, -1, T);
-  grow(s.xq, next.xq + 64), grow(s.hq, next.hq + 64), grow(s.h, next.h), grow(s.y, next.y);
-  grow(s.x_e, next.y);
-  return next.units_begin;
+    if (!s.rows_of[e].empty()) add_task(s, w.experts[e], static_cast<std::int64_t>(e), static_cast<std::int64_t>(s.rows_of[e].size()), T, H);
+  grow_buffers(s);
+  for (std::size_t i = 0; i < s.tasks.size(); ++i) s.rows_left[i].store(s.tasks[i].expert < 0 ? 0 : hidden(s.tasks[i]), std::memory_order_relaxed);
 }
 
-// The task owning gate+up unit u.
-const ExpertTask& task_of_unit(const MoeScratch& s, std::int64_t u) {
-  auto it = std::upper_bound(s.tasks.begin(), s.tasks.end(), u,
-                             [](std::int64_t v, const ExpertTask& t) { return v < t.units_begin; });
-  return *(it - 1);
+void quantize_hidden(const ExpertTask& t, MoeScratch& s) {
+  quantize_acts(t.w->down.dtype, s.h.data() + t.h, t.n, hidden(t), s.hq.data() + t.hq);
 }
 
-void quantize_inputs(const ExpertTask& t, const float* x, std::int64_t H, MoeScratch& s, float* gather) {
-  const auto& rows = rows_of(t, s);
-  for (std::int64_t i = 0; i < t.n; ++i) std::copy(x + rows[i] * H, x + (rows[i] + 1) * H, gather + i * H);
-  quantize_acts(t.w->gate.dtype, gather, t.n, H, s.xq.data() + t.xq);
+// Step 2: the batch's rows quantized once, then copies for the tasks that see only some rows
+// (prefill; decode has none): quantized bytes copied from the batch's rows, or, for an expert
+// of another type, float rows gathered and quantized.
+void prepare_inputs(const float* x, std::int64_t T, std::int64_t H, MoeScratch& s, ThreadPool& pool) {
+  const std::size_t xs = act_row_bytes(s.batch_dtype, H);
+  pool.parallel_for(T, [&](std::int64_t b, std::int64_t e, int) {
+    quantize_acts(s.batch_dtype, x + b * H, e - b, H, s.xq.data() + static_cast<std::size_t>(b) * xs);
+  });
+  auto& gathering = s.gathering;
+  gathering.clear();
+  for (std::size_t i = 0; i < s.tasks.size(); ++i)
+    if (s.tasks[i].gathers) gathering.push_back(static_cast<std::int32_t>(i));
+  pool.parallel_for(static_cast<std::int64_t>(gathering.size()), [&](std::int64_t b, std::int64_t e, int) {
+    for (std::int64_t i = b; i < e; ++i) {
+      const ExpertTask& t = s.tasks[static_cast<std::size_t>(gathering[static_cast<std::size_t>(i)])];
+      const auto& rows = rows_of(t, s);
+      std::uint8_t* dst = s.xq.data() + t.xq;
+      if (t.w->gate.dtype == s.batch_dtype) {
+        for (std::int64_t r = 0; r < t.n; ++r) std::memcpy(dst + static_cast<std::size_t>(r) * xs, s.xq.data() + static_cast<std::size_t>(rows[r]) * xs, xs);
+        continue;
+      }
+      float* gather = s.x_e.data() + t.y;  // gathered rows laid out like outputs
+      for (std::int64_t r = 0; r < t.n; ++r) std::copy(x + rows[r] * H, x + (rows[r] + 1) * H, gather + r * H);
+      quantize_acts(t.w->gate.dtype, gather, t.n, H, dst);
+    }
+  });
 }
 
-// gate rows [o0, o1) of one expert, then its up rows, then silu * up.
-void gate_up_unit(const ExpertTask& t, std::int64_t o0, std::int64_t o1, MoeScratch& s) {
-  const std::int64_t I = t.w->gate.rows();
+// The shared experts' row r: silu(gate) * up, quantized for their down projection (their gate
+// and up ran in step 1).
+void shared_hidden(const ExpertTask& t, std::int64_t r, MoeScratch& s) {
+  const std::int64_t I = hidden(t);
+  float* g = s.h.data() + t.h + r * I;
+  silu_mul(g, g + t.n * I, I);
+  const std::size_t hs = act_row_bytes(t.w->down.dtype, I);
+  quantize_acts(t.w->down.dtype, g, 1, I, s.hq.data() + t.hq + static_cast<std::size_t>(r) * hs);
+}
+
+// gate rows [o0, o1) of one routed expert, then its up rows, then silu * up; the thread that
+// finishes an expert's last rows quantizes its hidden rows for the down projection.
+void gate_up_unit(const ExpertTask& t, std::size_t task, std::int64_t o0, std::int64_t o1, MoeScratch& s) {
+  const std::int64_t I = hidden(t);
   float* g = s.h.data() + t.h;
   float* u = g + t.n * I;
   matmul_part(t.w->gate, s.xq.data() + t.xq, t.n, o0, o1, g, I);
   matmul_part(t.w->up, s.xq.data() + t.xq, t.n, o0, o1, u, I);
   for (std::int64_t r = 0; r < t.n; ++r) silu_mul(g + r * I + o0, u + r * I + o0, o1 - o0);
+  // acq_rel: the last thread sees every other thread's rows of h before quantizing them.
+  if (s.rows_left[task].fetch_sub(o1 - o0, std::memory_order_acq_rel) == o1 - o0) quantize_hidden(t, s);
 }
 
-void routed_and_shared(const MoeWeights& w, const float* x, std::int64_t T, std::int64_t H, MoeScratch& s,
-                       ThreadPool& pool) {
-  const std::int64_t n_units = plan_tasks(w, T, H, s);
-  const auto n_tasks = static_cast<std::int64_t>(s.tasks.size());
-  pool.parallel_for(n_tasks, [&](std::int64_t b, std::int64_t e, int) {
-    for (std::int64_t i = b; i < e; ++i) {
-      const ExpertTask& t = s.tasks[static_cast<std::size_t>(i)];
-      quantize_inputs(t, x, H, s, s.x_e.data() + t.y);  // gathered rows laid out like outputs
-    }
+// The task owning routed gate+up unit u.
+std::size_t task_of_unit(const MoeScratch& s, std::int64_t u) {
+  auto it = std::upper_bound(s.tasks.begin(), s.tasks.end(), u, [](std::int64_t v, const ExpertTask& t) {
+    return t.expert >= 0 && v < t.units_begin;
   });
+  return static_cast<std::size_t>(it - s.tasks.begin()) - 1;
+}
+
+// Step 3: every routed expert's gate and up (hidden rows quantized as experts finish) and, as
+// the last items, the shared experts' hidden rows; step 4: every task's down projection.
+void experts(std::int64_t T, std::int64_t H, MoeScratch& s, ThreadPool& pool) {
+  const std::int64_t n_units = s.next.units_begin;
+  const bool shared = s.tasks[0].expert < 0;
   // A claim's units of one expert go to the kernel as one call: each matrix is then read as one
   // stream, not restarted every 64 rows (Lite Q4_0 decode: 3.4% faster, paired runs).
-  pool.parallel_for(n_units, [&](std::int64_t b, std::int64_t e, int) {
+  pool.parallel_for(n_units + (shared ? T : 0), [&](std::int64_t b, std::int64_t e, int) {
+    for (std::int64_t r = std::max(b, n_units); r < e; ++r) shared_hidden(s.tasks[0], r - n_units, s);
+    e = std::min(e, n_units);
     for (std::int64_t u = b; u < e;) {
-      const ExpertTask& t = task_of_unit(s, u);
-      const std::int64_t end = std::min(e, t.units_begin + units(t.w->gate.rows()));
-      gate_up_unit(t, (u - t.units_begin) * kUnit, std::min((end - t.units_begin) * kUnit, t.w->gate.rows()), s);
+      const std::size_t i = task_of_unit(s, u);
+      const ExpertTask& t = s.tasks[i];
+      const std::int64_t end = std::min(e, t.units_begin + units(hidden(t)));
+      gate_up_unit(t, i, (u - t.units_begin) * kUnit, std::min((end - t.units_begin) * kUnit, hidden(t)), s);
       u = end;
     }
   });
-  pool.parallel_for(n_tasks, [&](std::int64_t b, std::int64_t e, int) {
-    for (std::int64_t i = b; i < e; ++i) {
-      const ExpertTask& t = s.tasks[static_cast<std::size_t>(i)];
-      quantize_acts(t.w->down.dtype, s.h.data() + t.h, t.n, t.w->gate.rows(), s.hq.data() + t.hq);
-    }
-  });
-  const std::int64_t per_task = units(H);
+  const std::int64_t per_task = units(H), n_tasks = static_cast<std::int64_t>(s.tasks.size());
   pool.parallel_for(n_tasks * per_task, [&](std::int64_t b, std::int64_t e, int) {
     for (std::int64_t u = b; u < e;) {
       const ExpertTask& t = s.tasks[static_cast<std::size_t>(u / per_task)];
@@ -134,27 +205,38 @@ void routed_and_shared(const MoeWeights& w, const float* x, std::int64_t T, std:
   });
 }
 
-}  // namespace
-
-std::int64_t moe_forward(const MoeWeights& w, const Config& c, const float* x, std::int64_t T, float* out,
-                         MoeScratch& s, ThreadPool& pool) {
-  const std::int64_t H = c.hidden_size;
-  route(w.router, c, x, T, s.routing, s.router, pool);
-  group_by_expert(c, T, s);
-  s.all_rows.resize(static_cast<std::size_t>(T));
-  for (std::int64_t t = 0; t < T; ++t) s.all_rows[static_cast<std::size_t>(t)] = static_cast<std::int32_t>(t);
-  routed_and_shared(w, x, T, H, s, pool);
-  // Weighted sum in a fixed order (routed experts ascending, then shared), per row: a row's
-  // result does not depend on the other rows of the batch.
+// Weighted sum in a fixed order (routed experts ascending, then shared), per row: a row's result
+// does not depend on the other rows of the batch.
+void combine(std::int64_t T, std::int64_t H, const MoeScratch& s, float* out) {
   std::fill(out, out + T * H, 0.0f);
-  for (const ExpertTask& t : s.tasks) {
+  auto add = [&](const ExpertTask& t) {
     const auto& rows = rows_of(t, s);
     const float* y = s.y.data() + t.y;
     for (std::int64_t i = 0; i < t.n; ++i) {
       const float wt = t.expert < 0 ? 1.0f : s.weight_of[static_cast<std::size_t>(t.expert)][static_cast<std::size_t>(i)];
       axpy(wt, y + i * H, out + rows[i] * H, H);
     }
-  }
+  };
+  for (const ExpertTask& t : s.tasks)
+    if (t.expert >= 0) add(t);
+  for (const ExpertTask& t : s.tasks)
+    if (t.expert < 0) add(t);
+}
+
+}  // namespace
+
+std::int64_t moe_forward(const MoeWeights& w, const Config& c, const float* x, std::int64_t T, float* out,
+                         MoeScratch& s, ThreadPool& pool) {
+  const std::int64_t H = c.hidden_size;
+  s.all_rows.resize(static_cast<std::size_t>(T));
+  for (std::int64_t t = 0; t < T; ++t) s.all_rows[static_cast<std::size_t>(t)] = static_cast<std::int32_t>(t);
+  router_and_shared(w, c, x, T, H, s, pool);
+  route(c, s.router.probs.data(), T, s.routing, s.router);
+  group_by_expert(c, T, s);
+  plan_routed(w, T, H, s);
+  prepare_inputs(x, T, H, s, pool);
+  experts(T, H, s, pool);
+  combine(T, H, s, out);
   return static_cast<std::int64_t>(s.tasks.size()) - (w.has_shared ? 1 : 0);
 }
 

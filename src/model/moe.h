@@ -2,7 +2,9 @@
 // gather the rows routed to each expert, one matmul per used expert, scatter-add weighted
 // results; plus the always-on shared experts).
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model/config.h"
@@ -21,8 +23,9 @@ struct MlpScratch {
 struct ExpertTask {
   const MlpWeights* w = nullptr;
   std::int64_t expert = -1;                  // -1: the shared experts (every row, weight 1)
-  std::int64_t n = 0, units_begin = 0;       // rows; first gate+up work unit
+  std::int64_t n = 0, units_begin = 0;       // rows; first routed gate+up work unit
   std::size_t xq = 0, hq = 0, h = 0, y = 0;  // offsets into the scratch buffers
+  bool gathers = false;                      // quantizes its own gathered rows (else the batch's)
 };
 
 struct MoeScratch {
@@ -31,7 +34,12 @@ struct MoeScratch {
   std::vector<std::vector<std::int32_t>> rows_of;     // per expert: batch rows routed to it
   std::vector<std::vector<float>> weight_of;          // per expert: their routing weights
   std::vector<std::int32_t> all_rows;                 // 0..T-1, the shared experts' rows
-  std::vector<ExpertTask> tasks;
+  std::vector<ExpertTask> tasks;                      // the shared experts first, then routed
+  ExpertTask next;                                    // where the next task's buffers start
+  DType batch_dtype = DType::F32;                     // routed gates' type: the batch rows' format
+  std::vector<std::int32_t> gathering;                // tasks that gather their rows
+  std::unique_ptr<std::atomic<std::int64_t>[]> rows_left;  // per task: gate+up rows not yet done
+  std::size_t rows_left_cap = 0;
   std::vector<std::uint8_t> xq, hq;                   // quantized inputs of gate+up, of down
   std::vector<float> x_e, h, y;                       // gathered inputs, hidden, outputs
 };

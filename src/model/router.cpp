@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <numeric>
 
-#include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "model/batch.h"
 
@@ -54,11 +53,8 @@ void select_experts(const Config& c, float* probs, std::int32_t* experts, float*
                            : weights[j] * static_cast<float>(c.routed_scaling_factor);
 }
 
-void route(const Tensor& router, const Config& c, const float* xn, std::int64_t T, Routing& out,
-           RouterScratch& s, ThreadPool& pool) {
+void route(const Config& c, float* probs, std::int64_t T, Routing& out, RouterScratch& s) {
   const std::int64_t E = c.n_routed_experts, k = c.num_experts_per_tok;
-  float* probs = grow(s.probs, static_cast<std::size_t>(T * E));
-  matmul(router, xn, T, probs, &pool);  // router logits in float32 (bf16 weights upcast exactly)
   out.top_k = k;
   out.experts.resize(static_cast<std::size_t>(T * k));
   out.weights.resize(static_cast<std::size_t>(T * k));

@@ -5,11 +5,8 @@
 #include <vector>
 
 #include "model/config.h"
-#include "tensor/tensor.h"
 
 namespace dsv2 {
-
-class ThreadPool;
 
 struct Routing {
   std::int64_t top_k = 0;
@@ -23,9 +20,10 @@ struct RouterScratch {
   std::vector<char> keep_group;
 };
 
-// Chooses experts for rows of xn[T, H] with router weight [E, H].
-void route(const Tensor& router, const Config& c, const float* xn, std::int64_t T, Routing& out,
-           RouterScratch& s, ThreadPool& pool);
+// Chooses experts for T rows from their router logits probs[T, E] (x · routerᵀ in float32, which
+// the caller computes: the MoE block runs it in one step with the shared experts). probs is
+// overwritten with the probabilities.
+void route(const Config& c, float* probs, std::int64_t T, Routing& out, RouterScratch& s);
 
 // The routing rule on one row of probabilities (exposed for tests).
 void select_experts(const Config& c, float* probs, std::int32_t* experts, float* weights,

@@ -116,6 +116,46 @@ TEST(Matmul, RejectsUnsupportedTypesAndShapes) {
   EXPECT_THROW(matmul(Tensor{DType::Q4_0, {1, 48}, data.data()}, x, 1, y), Error);
 }
 
+// matmul_many against one matmul per output: the same bits, for outputs of mixed dtypes (two
+// sharing the Q8_0 activation format, one reading floats, one the 16-bit format), batch sizes
+// and thread counts.
+TEST(MatmulMany, EqualsOneMatmulPerOutput) {
+  const std::int64_t cols = 256;
+  std::vector<test::Weights> ws;
+  for (auto [t, rows] : {std::pair{DType::Q4_0_R16, 48}, std::pair{DType::F32, 7}, std::pair{DType::Q4_0, 21},
+                         std::pair{DType::Q8_0, 16}, std::pair{DType::BF16, 5}})
+    ws.push_back(test::make_weights(t, rows, cols, static_cast<std::uint32_t>(ws.size() + 40)));
+  for (std::int64_t rows : {1, 3, 67}) {
+    const auto x = test::random_floats(static_cast<std::size_t>(rows * cols), 41);
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      std::vector<std::vector<float>> got, want;
+      std::vector<Tensor> tensors;
+      std::vector<MatmulOut> outs;
+      for (const test::Weights& w : ws) {
+        tensors.push_back(w.tensor());
+        got.emplace_back(static_cast<std::size_t>(rows * w.rows), NAN);
+        want.emplace_back(static_cast<std::size_t>(rows * w.rows), NAN);
+      }
+      for (std::size_t i = 0; i < ws.size(); ++i) {
+        outs.push_back({&tensors[i], got[i].data()});
+        matmul(tensors[i], x.data(), rows, want[i].data(), &pool);
+      }
+      matmul_many(outs, x.data(), rows, threads == 1 ? nullptr : &pool);
+      for (std::size_t i = 0; i < ws.size(); ++i)
+        EXPECT_EQ(got[i], want[i]) << dtype_name(ws[i].type) << " rows=" << rows << " threads=" << threads;
+    }
+  }
+}
+
+TEST(MatmulMany, RejectsOutputsOfDifferentWidths) {
+  const test::Weights a = test::make_weights(DType::Q8_0, 4, 64, 1), b = test::make_weights(DType::Q8_0, 4, 96, 2);
+  const Tensor ta = a.tensor(), tb = b.tensor();
+  std::vector<float> x(96), ya(4), yb(4);
+  const MatmulOut outs[] = {{&ta, ya.data()}, {&tb, yb.data()}};
+  EXPECT_THROW(matmul_many(outs, x.data(), 1, nullptr), Error);
+}
+
 TEST(Matmul, DequantizeRowMatchesKernelsForEveryType) {
   for (DType t : test::kMatmulTypes) {
     const test::Weights w = test::make_weights(t, 2, 256, 8);
