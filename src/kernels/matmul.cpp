@@ -101,15 +101,14 @@ std::int64_t plan_jobs(std::span<const MatmulOut> outs, const float* x, std::int
     } else {
       job.xs = kernels::act_row_bytes(tk.act, w.cols());
       job.converts = std::none_of(jobs.begin(), jobs.end(), [&](const MatmulJob& j) { return j.quantize == job.quantize; });
-      if (job.converts) job.xq = reinterpret_cast<const std::uint8_t*>(bytes), bytes += static_cast<std::size_t>(rows) * job.xs;
+      if (job.converts) bytes += static_cast<std::size_t>(rows) * job.xs;
     }
     jobs.push_back(job);
   }
-  // Offsets (held in xq so far) become addresses in one scratch buffer; the other jobs of a
-  // format point at its converter's rows.
+  // Converters get their rows of one scratch buffer; the other jobs of a format point at them.
   std::uint8_t* buf = scratch(bytes);
   for (MatmulJob& j : jobs)
-    if (j.converts) j.xq = buf + reinterpret_cast<std::uintptr_t>(j.xq);
+    if (j.converts) j.xq = buf, buf += static_cast<std::size_t>(rows) * j.xs;
   for (MatmulJob& j : jobs)
     if (j.xq == nullptr)
       j.xq = std::find_if(jobs.begin(), jobs.end(), [&](const MatmulJob& c) { return c.converts && c.quantize == j.quantize; })->xq;

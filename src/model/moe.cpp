@@ -61,13 +61,11 @@ void add_task(MoeScratch& s, const MlpWeights& mw, std::int64_t expert, std::int
   ExpertTask t = s.next;
   const std::int64_t I = mw.gate.rows();
   t.w = &mw, t.expert = expert, t.n = n;
-  t.gathers = n != T || mw.gate.dtype != s.batch_dtype;
-  if (expert < 0) {
-    t.gathers = false;  // the shared experts' gate+up run with the router, in matmul_many
-  } else {
-    s.next.units_begin += units(I);
-    if (!t.gathers) t.xq = 0;
-  }
+  // The shared experts' gate+up run with the router (in matmul_many): no units, no inputs here.
+  const bool routed = expert >= 0;
+  t.gathers = routed && (n != T || mw.gate.dtype != s.batch_dtype);
+  if (routed) s.next.units_begin += units(I);
+  if (routed && !t.gathers) t.xq = 0;
   if (t.gathers) s.next.xq += static_cast<std::size_t>(n) * act_row_bytes(mw.gate.dtype, H);
   s.next.hq += static_cast<std::size_t>(n) * act_row_bytes(mw.down.dtype, I);
   s.next.h += static_cast<std::size_t>(n * I * 2);  // gate, then up
