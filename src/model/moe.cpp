@@ -110,8 +110,12 @@ void plan_routed(const MoeWeights& w, std::int64_t T, std::int64_t H, MoeScratch
   for (std::size_t i = 0; i < s.tasks.size(); ++i) s.rows_left[i].store(s.tasks[i].expert < 0 ? 0 : hidden(s.tasks[i]), std::memory_order_relaxed);
 }
 
-void quantize_hidden(const ExpertTask& t, MoeScratch& s) {
-  quantize_acts(t.w->down.dtype, s.h.data() + t.h, t.n, hidden(t), s.hq.data() + t.hq);
+// Hidden rows [r0, r1) of task t (silu(gate) * up, in the gate half of h), quantized for its down
+// projection.
+void quantize_hidden(const ExpertTask& t, std::int64_t r0, std::int64_t r1, MoeScratch& s) {
+  const std::int64_t I = hidden(t);
+  const std::size_t hs = act_row_bytes(t.w->down.dtype, I);
+  quantize_acts(t.w->down.dtype, s.h.data() + t.h + r0 * I, r1 - r0, I, s.hq.data() + t.hq + static_cast<std::size_t>(r0) * hs);
 }
 
 // Step 2: the batch's rows quantized once, then copies for the tasks that see only some rows
@@ -148,8 +152,7 @@ void shared_hidden(const ExpertTask& t, std::int64_t r, MoeScratch& s) {
   const std::int64_t I = hidden(t);
   float* g = s.h.data() + t.h + r * I;
   silu_mul(g, g + t.n * I, I);
-  const std::size_t hs = act_row_bytes(t.w->down.dtype, I);
-  quantize_acts(t.w->down.dtype, g, 1, I, s.hq.data() + t.hq + static_cast<std::size_t>(r) * hs);
+  quantize_hidden(t, r, r + 1, s);
 }
 
 // gate rows [o0, o1) of one routed expert, then its up rows, then silu * up; the thread that
@@ -162,7 +165,7 @@ void gate_up_unit(const ExpertTask& t, std::size_t task, std::int64_t o0, std::i
   matmul_part(t.w->up, s.xq.data() + t.xq, t.n, o0, o1, u, I);
   for (std::int64_t r = 0; r < t.n; ++r) silu_mul(g + r * I + o0, u + r * I + o0, o1 - o0);
   // acq_rel: the last thread sees every other thread's rows of h before quantizing them.
-  if (s.rows_left[task].fetch_sub(o1 - o0, std::memory_order_acq_rel) == o1 - o0) quantize_hidden(t, s);
+  if (s.rows_left[task].fetch_sub(o1 - o0, std::memory_order_acq_rel) == o1 - o0) quantize_hidden(t, 0, t.n, s);
 }
 
 // The task owning routed gate+up unit u.
