@@ -135,7 +135,8 @@ void run_units(std::span<const MatmulJob> jobs, std::int64_t u0, std::int64_t u1
 
 }  // namespace
 
-void matmul_many(std::span<const MatmulOut> outs, const float* x, std::int64_t rows, ThreadPool* pool) {
+void matmul_many(std::span<const MatmulOut> outs, const float* x, std::int64_t rows, ThreadPool* pool,
+                 std::span<const NextRead> next) {
   if (outs.empty()) return;
   thread_local std::vector<MatmulJob> plan;  // decode must not allocate per step
   plan.clear();
@@ -143,14 +144,17 @@ void matmul_many(std::span<const MatmulOut> outs, const float* x, std::int64_t r
   if (rows <= 0) return;
   const std::span<const MatmulJob> jobs = plan;  // the workers' own thread_local is not this one
   convert_inputs(jobs, rows, pool);
-  if (pool != nullptr) pool->parallel_for(units, [jobs](std::int64_t u0, std::int64_t u1, int) { run_units(jobs, u0, u1); });
+  if (pool != nullptr) pool->parallel_for(units, [jobs](std::int64_t u0, std::int64_t u1, int) { run_units(jobs, u0, u1); }, 1, next);
   else run_units(jobs, 0, units);
 }
 
-void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y, ThreadPool* pool) {
+void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y, ThreadPool* pool,
+            std::span<const NextRead> next) {
   const MatmulOut out{&w, y};
-  matmul_many({&out, 1}, x, rows, pool);
+  matmul_many({&out, 1}, x, rows, pool, next);
 }
+
+NextRead matmul_reads(const Tensor& w) { return {w.data, w.nbytes(), w.rows() / dtype_info(w.dtype).row_group}; }
 
 std::size_t act_row_bytes(DType w, std::int64_t cols) {
   const ActFormat act = kernels::active_kernels().of(w).act;

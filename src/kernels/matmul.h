@@ -5,19 +5,19 @@
 #include <cstdint>
 #include <span>
 
+#include "kernels/thread_pool.h"
 #include "tensor/tensor.h"
 
 namespace dsv2 {
-
-class ThreadPool;
 
 // y[r, o] = sum_i x[r, i] * w[o, i] for r in [0, rows): x is [rows, w.cols()] float32,
 // y is [rows, w.rows()] float32. Accumulation in float32 (or wider).
 // Quantized weights: each row of x is first quantized to the 8- or 16-bit activation format of
 // the weight type (into a per-thread scratch buffer that only ever grows), so dot products are
 // integer. BF16 weights round x to bf16. Output rows are split over the pool's threads.
+// `next`: what the caller reads in its next parallel step (ThreadPool::parallel_for).
 void matmul(const Tensor& w, const float* x, std::int64_t rows, float* y,
-            ThreadPool* pool = nullptr);
+            ThreadPool* pool = nullptr, std::span<const NextRead> next = {});
 
 // Several products of the same x in one parallel step: y_k = x w_kᵀ for each output k (same
 // w.cols(), any dtypes). Matrices read from one input (a layer's query and latent projections,
@@ -28,7 +28,12 @@ struct MatmulOut {
   const Tensor* w;
   float* y;  // [rows, w->rows()]
 };
-void matmul_many(std::span<const MatmulOut> outs, const float* x, std::int64_t rows, ThreadPool* pool);
+void matmul_many(std::span<const MatmulOut> outs, const float* x, std::int64_t rows, ThreadPool* pool,
+                 std::span<const NextRead> next = {});
+
+// What a matmul (or matmul_many) over w reads, in its work units: the `next` of the step
+// before it.
+NextRead matmul_reads(const Tensor& w);
 
 // The pieces of matmul, for callers that share one activation conversion between several
 // matrices of the same dtype and width, or split work across matrices themselves:

@@ -6,9 +6,10 @@
 
 namespace dsv2 {
 
+// The sum of squares by dot's partial sums: one serial sum over a 2048-wide hidden row waits on
+// the add latency 2048 times (~2.7 us on one Zen 5 core, four norms per decode layer).
 void rmsnorm(const float* x, const float* w, std::int64_t n, float eps, float* out) {
-  float ss = 0.0f;
-  for (std::int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  const float ss = dot(x, x, n);
   const float inv = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
   for (std::int64_t i = 0; i < n; ++i) out[i] = w[i] * (x[i] * inv);
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernels/prefetch.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define DSV2_PAUSE() _mm_pause()
@@ -16,6 +18,9 @@ namespace {
 // ~50-100 µs of pause: longer than the gaps between a step's parallel_for calls, short enough
 // that an idle pool stops burning a core shared with other processes.
 constexpr int kSpin = 20000;
+
+// Bytes a waiting thread prefetches between two looks at whether its wait is over.
+constexpr std::size_t kPrefetchChunk = 2048;
 
 // A share's range packs a job tag (24 bits; it wraps, which is harmless: a worker would have to
 // stall across 16 million jobs) and two 20-bit positions.
@@ -41,6 +46,27 @@ int ThreadPool::hardware_threads() {
 
 std::pair<std::int64_t, std::int64_t> ThreadPool::share(std::int64_t n, int threads, int index) {
   return {n * index / threads, n * (index + 1) / threads};
+}
+
+void ThreadPool::lookahead_spans(std::span<const NextRead> next, int threads, int index, std::size_t limit,
+                                 std::span<std::pair<std::size_t, std::size_t>> out) {
+  std::int64_t total = 0;
+  for (const NextRead& r : next) total += std::max<std::int64_t>(r.units, 0);
+  const auto [u0, u1] = share(total, threads, index);
+  std::int64_t before = 0;  // units of the ranges before this one
+  for (std::size_t i = 0; i < next.size() && i < out.size(); ++i) {
+    const NextRead& r = next[i];
+    const std::int64_t units = std::max<std::int64_t>(r.units, 0);
+    out[i] = {0, 0};
+    if (units > 0) {
+      const auto a = static_cast<std::size_t>(std::clamp(u0 - before, std::int64_t{0}, units));
+      const auto b = static_cast<std::size_t>(std::clamp(u1 - before, std::int64_t{0}, units));
+      const std::size_t begin = r.bytes / units * a + r.bytes % units * a / units;  // bytes * a / units
+      const std::size_t end = std::min(r.bytes / units * b + r.bytes % units * b / units, begin + limit);
+      if (begin < end) out[i] = {begin, end}, limit -= end - begin;
+    }
+    before += units;
+  }
 }
 
 ThreadPool::ThreadPool(int n_threads)
@@ -102,7 +128,46 @@ void ThreadPool::run_job(std::uint64_t job, int index) {
   }
 }
 
-void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
+void ThreadPool::publish_next(std::uint64_t job, std::span<const NextRead> next) {
+  NextSlot& s = next_[job & 1];
+  // Orders the previous job's publication before these writes: a late thread that reads them
+  // for an older job of this slot then sees that job has ended (prefetch_next).
+  std::atomic_thread_fence(std::memory_order_release);
+  const int n = static_cast<int>(std::min<std::size_t>(next.size(), kMaxNextReads));
+  for (int i = 0; i < n; ++i) {
+    s.p[i].store(next[i].p, std::memory_order_relaxed);
+    s.bytes[i].store(next[i].bytes, std::memory_order_relaxed);
+    s.units[i].store(next[i].units, std::memory_order_relaxed);
+  }
+  s.n.store(n, std::memory_order_relaxed);
+}
+
+bool ThreadPool::prefetch_next(std::uint64_t job, int index, Lookahead& la) {
+  if (la.job != job) {  // first call for this job: copy its reads and work out this thread's part
+    la.job = job, la.at = 0;
+    const NextSlot& s = next_[job & 1];
+    la.n = std::clamp(s.n.load(std::memory_order_relaxed), 0, kMaxNextReads);
+    for (int i = 0; i < la.n; ++i)
+      la.reads[i] = {s.p[i].load(std::memory_order_relaxed), s.bytes[i].load(std::memory_order_relaxed),
+                     s.units[i].load(std::memory_order_relaxed)};
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (generation_.load(std::memory_order_relaxed) != job) la.n = 0;  // a later job may have rewritten them
+    lookahead_spans({la.reads, static_cast<std::size_t>(la.n)}, n_threads_, index, kLookaheadBytes,
+                    {la.spans, static_cast<std::size_t>(la.n)});
+  }
+  for (; la.at < la.n; ++la.at) {
+    auto& [begin, end] = la.spans[la.at];
+    if (begin >= end) continue;
+    const char* p = static_cast<const char*>(la.reads[la.at].p) + begin;
+    const std::size_t k = std::min(end - begin, kPrefetchChunk);
+    for (std::size_t o = 0; o < k; o += 64) kernels::prefetch_far(p + o, false);
+    begin += k;
+    return true;
+  }
+  return false;
+}
+
+void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain, std::span<const NextRead> next) {
   if (n <= 0) return;
   if (n_threads_ == 1 || n == 1) {
     fn(0, n, 0);
@@ -121,6 +186,7 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
     const auto [b, e] = share(units, n_threads_, i);
     shares_[static_cast<std::size_t>(i)].range.store(pack(job & kTagMask, b, e), std::memory_order_release);
   }
+  publish_next(job, next);
   generation_.store(job);  // seq_cst: publishes the job; ordered before the sleepers_ load below
   if (sleepers_.load() > 0) {
     // A worker that counted itself asleep holds mu_ from its last check until it waits, so
@@ -130,8 +196,11 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
   }
   run_job(job, 0);
   // Every unit is claimed; wait only for the claims other threads are still running.
+  Lookahead la;
+  bool prefetching = true;
   for (int spin = 0; done_.load(std::memory_order_acquire) != units; ++spin) {
-    if (spin < kSpin) DSV2_PAUSE();
+    if (prefetching) prefetching = prefetch_next(job, 0, la);
+    else if (spin < kSpin) DSV2_PAUSE();
     else std::this_thread::yield();
   }
 }
@@ -139,11 +208,15 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain) {
 // The number of a job newer than `seen`, or 0 when the pool is stopping. It returns the number
 // it saw change, never a later read of it: the destructor's final increment must not pass for a
 // job (a worker that took it for one waited for the next forever, and the destructor with it).
-std::uint64_t ThreadPool::wait_for_job(std::uint64_t seen) {
+// While it spins it prefetches its part of job `seen`'s next reads.
+std::uint64_t ThreadPool::wait_for_job(std::uint64_t seen, int index) {
+  Lookahead la;
+  bool prefetching = seen != 0;
   for (int spin = 0; spin < kSpin; ++spin) {
     const std::uint64_t g = generation_.load(std::memory_order_acquire);
     if (g != seen) return stop_ ? 0 : g;
-    DSV2_PAUSE();
+    if (prefetching) prefetching = prefetch_next(seen, index, la);
+    else DSV2_PAUSE();
   }
   std::unique_lock<std::mutex> lock(mu_);
   sleepers_.fetch_add(1);
@@ -153,7 +226,7 @@ std::uint64_t ThreadPool::wait_for_job(std::uint64_t seen) {
 }
 
 void ThreadPool::worker(int index) {
-  for (std::uint64_t job = 0; (job = wait_for_job(job)) != 0;) run_job(job, index);
+  for (std::uint64_t job = 0; (job = wait_for_job(job, index)) != 0;) run_job(job, index);
 }
 
 }  // namespace dsv2

@@ -67,12 +67,16 @@ std::int64_t DeepseekV2::layer(std::int64_t i, std::span<const BatchRow> rows, f
   float* xn = grow(xn_, static_cast<std::size_t>(T * H));
   float* y = grow(y_, static_cast<std::size_t>(T * H));
   for (std::int64_t t = 0; t < T; ++t) rmsnorm(x + t * H, l.input_norm.data(), H, eps, xn + t * H);
-  mla_attention(l.attn, c, rope_, i, rows, xn, y, mla_, pool_);
+  // Each block names what the next one reads first, for threads that wait to prefetch.
+  const StepReads ffn_reads = l.is_moe ? moe_first_reads(l.moe) : mlp_first_reads(l.mlp);
+  const StepReads after = i + 1 < c.num_layers ? mla_first_reads(w_.layers[static_cast<std::size_t>(i + 1)].attn, c)
+                                               : StepReads{{matmul_reads(w_.lm_head)}, 1};
+  mla_attention(l.attn, c, rope_, i, rows, xn, y, mla_, pool_, ffn_reads.span());
   for (std::int64_t k = 0; k < T * H; ++k) x[k] += y[k];
   for (std::int64_t t = 0; t < T; ++t) rmsnorm(x + t * H, l.post_norm.data(), H, eps, xn + t * H);
   std::int64_t experts = 0;
-  if (l.is_moe) experts = moe_forward(l.moe, c, xn, T, y, moe_, pool_);
-  else mlp_forward(l.mlp, xn, T, y, mlp_, pool_);
+  if (l.is_moe) experts = moe_forward(l.moe, c, xn, T, y, moe_, pool_, after.span());
+  else mlp_forward(l.mlp, xn, T, y, mlp_, pool_, after.span());
   for (std::int64_t k = 0; k < T * H; ++k) x[k] += y[k];
   return experts;
 }
@@ -86,7 +90,7 @@ void DeepseekV2::output(std::span<const BatchRow> rows, const float* x, float* l
     rmsnorm(x + t * H, w_.final_norm.data(), H, static_cast<float>(config().rms_norm_eps), fx + n * H);
     ++n;
   }
-  if (n > 0) matmul(w_.lm_head, fx, n, logits, &pool_);
+  if (n > 0) matmul(w_.lm_head, fx, n, logits, &pool_, mla_first_reads(w_.layers[0].attn, config()).span());
 }
 
 void DeepseekV2::forward(std::span<const BatchRow> rows, float* logits) {

@@ -19,6 +19,19 @@ struct Dims {
   std::int64_t T, nh, dn, dr, dq, dv, r;
 };
 
+// What a step over the per-head matrices reads, one unit per head: one range when the heads
+// lie back to back (they do when loaded), else the first heads'.
+StepReads head_reads(const std::vector<Tensor>& heads) {
+  StepReads reads;
+  const std::size_t bytes = heads[0].nbytes();
+  bool adjacent = true;
+  for (std::size_t h = 1; h < heads.size(); ++h)
+    adjacent = adjacent && heads[h].row(0) == heads[0].row(0) + h * bytes;
+  if (adjacent) reads.add({heads[0].data, bytes * heads.size(), static_cast<std::int64_t>(heads.size())});
+  else for (const Tensor& t : heads) reads.add({t.data, t.nbytes(), 1});
+  return reads;
+}
+
 // q[T, nh*dq] (with or without the query LoRA) and kv_a[T, r + dr], the latent and the rope
 // key before their norm and rotation. Both read xn: one parallel step, so the small kv_a
 // matrix streams as part of the query's.
@@ -26,16 +39,18 @@ void project_inputs(const MlaWeights& w, const Dims& d, const Config& c, const f
                     ThreadPool& pool) {
   float* q = grow(s.q, static_cast<std::size_t>(d.T * d.nh * d.dq));
   float* kva = grow(s.kv_a, static_cast<std::size_t>(d.T * (d.r + d.dr)));
+  const StepReads absorb = head_reads(w.uk_t);
   if (c.q_lora_rank == 0) {
     const MatmulOut outs[] = {{&w.q_proj, q}, {&w.kv_a_proj, kva}};
-    return matmul_many(outs, xn, d.T, &pool);
+    return matmul_many(outs, xn, d.T, &pool, absorb.span());
   }
   const std::int64_t rq = c.q_lora_rank;
   float* qa = grow(s.q_a, static_cast<std::size_t>(d.T * rq));
   const MatmulOut outs[] = {{&w.q_a_proj, qa}, {&w.kv_a_proj, kva}};
-  matmul_many(outs, xn, d.T, &pool);
+  const NextRead q_b = matmul_reads(w.q_b_proj);
+  matmul_many(outs, xn, d.T, &pool, {&q_b, 1});
   for (std::int64_t t = 0; t < d.T; ++t) rmsnorm(qa + t * rq, w.q_a_norm.data(), rq, kLatentNormEps, qa + t * rq);
-  matmul(w.q_b_proj, qa, d.T, q, &pool);
+  matmul(w.q_b_proj, qa, d.T, q, &pool, absorb.span());
 }
 
 // Latent + rope key for every row, written into the rows' caches; ropes q_pe in place.
@@ -76,7 +91,7 @@ void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPoo
       quantize_acts(wt, q, d.T, d.dn, x);
       matmul_part(w.uk_t[static_cast<std::size_t>(h)], x, d.T, 0, d.r, ql + h * d.T * d.r, d.r);
     }
-  });
+  }, 1, s.uv_reads.span());
 }
 
 // Attention of rows [g0, g1) over their caches, in three parallel steps per group of rows:
@@ -220,44 +235,54 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
     });
     pool.parallel_for(nu * nj, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.score(i / nj, i % nj * kJ, i % nj * kJ + kJ);
-    });
+    }, 1, s.uv_reads.span());
     pool.parallel_for(n * softmaxes, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.normalise(g.g0 + i / softmaxes, i % softmaxes);
     });
     pool.parallel_for(n * nc, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.sum_values(g.g0 + i / nc, i % nc * kC, i % nc * kC + kC);
-    });
+    }, 1, s.uv_reads.span());
   }
 }
 
 // o[t, h*dv + :] = W_UV,h ctx[h, t, :] (one parallel_for over heads), then out = o_proj(o).
-void project_output(const MlaWeights& w, const Dims& d, float* out, MlaScratch& s, ThreadPool& pool) {
+void project_output(const MlaWeights& w, const Dims& d, float* out, MlaScratch& s, ThreadPool& pool,
+                    std::span<const NextRead> next) {
   float* o = grow(s.o, static_cast<std::size_t>(d.T * d.nh * d.dv));
   const DType wt = w.uv[0].dtype;
   const std::size_t xs = act_row_bytes(wt, d.r) * static_cast<std::size_t>(d.T);
   std::uint8_t* xq = grow(s.head_xq, xs * static_cast<std::size_t>(d.nh) + 64);
+  const NextRead o_proj = matmul_reads(w.o_proj);
   pool.parallel_for(d.nh, [&](std::int64_t h0, std::int64_t h1, int) {
     for (std::int64_t h = h0; h < h1; ++h) {
       std::uint8_t* x = xq + xs * static_cast<std::size_t>(h);
       quantize_acts(wt, s.ctx.data() + h * d.T * d.r, d.T, d.r, x);
       matmul_part(w.uv[static_cast<std::size_t>(h)], x, d.T, 0, d.dv, o + h * d.dv, d.nh * d.dv);
     }
-  });
-  matmul(w.o_proj, o, d.T, out, &pool);
+  }, 1, {&o_proj, 1});
+  matmul(w.o_proj, o, d.T, out, &pool, next);
 }
 
 }  // namespace
 
 void mla_attention(const MlaWeights& w, const Config& c, const Rope& rope, std::int64_t layer,
                    std::span<const BatchRow> rows, const float* xn, float* out, MlaScratch& s,
-                   ThreadPool& pool) {
+                   ThreadPool& pool, std::span<const NextRead> next) {
   const Dims d{static_cast<std::int64_t>(rows.size()), c.num_heads, c.qk_nope_head_dim,
                c.qk_rope_head_dim, c.qk_head_dim(), c.v_head_dim, c.kv_lora_rank};
+  s.uv_reads = head_reads(w.uv);  // after the absorbed queries and the attention steps
   project_inputs(w, d, c, xn, s, pool);
   write_cache_and_rope(w, d, rope, layer, rows, s);
   absorb_queries(w, d, s, pool);
   attend(d, static_cast<float>(c.softmax_scale()), layer, rows, s, pool);
-  project_output(w, d, out, s, pool);
+  project_output(w, d, out, s, pool, next);
+}
+
+StepReads mla_first_reads(const MlaWeights& w, const Config& c) {
+  StepReads reads;
+  reads.add(matmul_reads(c.q_lora_rank == 0 ? w.q_proj : w.q_a_proj));
+  reads.add(matmul_reads(w.kv_a_proj));
+  return reads;
 }
 
 }  // namespace dsv2

@@ -19,12 +19,17 @@ struct MlaScratch {
   std::vector<std::uint8_t> head_xq;  // per head: its activations in the weight's input format
   std::vector<Tensor> cache_views;    // per batch row: its cache as a matrix (attention)
   std::vector<std::int64_t> units, unit_of;  // attention: rows scored together (mla.cpp)
+  StepReads uv_reads;                        // the W_UV heads, prefetched while threads wait
 };
 
 // out[T, H] = attention over xn[T, H] (already normed) for `rows`; appends each row's latent and
 // rope key to its cache at `layer` first, so rows of one sequence see each other causally.
+// `next`: what the caller's next step reads (ThreadPool::parallel_for).
 void mla_attention(const MlaWeights& w, const Config& c, const Rope& rope, std::int64_t layer,
                    std::span<const BatchRow> rows, const float* xn, float* out, MlaScratch& s,
-                   ThreadPool& pool);
+                   ThreadPool& pool, std::span<const NextRead> next = {});
+
+// What mla_attention's first step reads (the query and latent projections).
+StepReads mla_first_reads(const MlaWeights& w, const Config& c);
 
 }  // namespace dsv2

@@ -33,6 +33,8 @@ struct MoeScratch {
   Routing routing;
   std::vector<std::vector<std::int32_t>> rows_of;     // per expert: batch rows routed to it
   std::vector<std::vector<float>> weight_of;          // per expert: their routing weights
+  std::vector<std::int32_t> used;                     // the experts with rows, ascending
+  std::int64_t bucket_rows = 0;                       // rows every bucket has room for
   std::vector<std::int32_t> all_rows;                 // 0..T-1, the shared experts' rows
   std::vector<ExpertTask> tasks;                      // the shared experts first, then routed
   ExpertTask next;                                    // where the next task's buffers start
@@ -44,13 +46,19 @@ struct MoeScratch {
   std::vector<float> x_e, h, y;                       // gathered inputs, hidden, outputs
 };
 
-// out[T, H] = down(silu(gate(x)) * up(x)).
+// out[T, H] = down(silu(gate(x)) * up(x)). `next` (here and in moe_forward): what the caller's
+// next step reads (ThreadPool::parallel_for).
 void mlp_forward(const MlpWeights& w, const float* x, std::int64_t T, float* out, MlpScratch& s,
-                 ThreadPool& pool);
+                 ThreadPool& pool, std::span<const NextRead> next = {});
 
 // out[T, H] = Σ_j w_j Expert_j(x) + Shared(x). Returns how many distinct routed experts the T rows
 // used (each one's matrices are read once per step: what decoding several sequences costs).
 std::int64_t moe_forward(const MoeWeights& w, const Config& c, const float* x, std::int64_t T, float* out,
-                 MoeScratch& s, ThreadPool& pool);
+                 MoeScratch& s, ThreadPool& pool, std::span<const NextRead> next = {});
+
+// What mlp_forward's and moe_forward's first steps read (gate and up; the router and the shared
+// experts' gate and up).
+StepReads mlp_first_reads(const MlpWeights& w);
+StepReads moe_first_reads(const MoeWeights& w);
 
 }  // namespace dsv2

@@ -2,15 +2,27 @@
 // their stored dtype (the kernels dispatch on it); norm vectors and the absorbed MLA key matrix
 // are kept as float32 copies because they are small and used on every token.
 #pragma once
+#include <array>
 #include <memory>
+#include <span>
 #include <vector>
 
+#include "kernels/thread_pool.h"
 #include "model/checkpoint.h"
 #include "tensor/tensor.h"
 
 namespace dsv2 {
 
-class ThreadPool;
+// The weights one parallel step reads, in its work units: the `next` hint of the step before
+// it (ThreadPool::parallel_for), so threads that wait prefetch them.
+struct StepReads {
+  std::array<NextRead, ThreadPool::kMaxNextReads> r{};
+  std::size_t n = 0;
+  void add(const NextRead& read) {
+    if (n < r.size()) r[n++] = read;
+  }
+  std::span<const NextRead> span() const { return {r.data(), n}; }
+};
 
 struct MlpWeights {
   Tensor gate, up, down;  // [I, H], [I, H], [H, I]

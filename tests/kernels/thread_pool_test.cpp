@@ -1,6 +1,7 @@
 #include "kernels/thread_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -131,6 +132,51 @@ TEST(ThreadPool, ManyCallsInARow) {
   std::int64_t want = 0;
   for (int i = 0; i < 5000; ++i) want += i % 9 + 1;
   EXPECT_EQ(total, want);
+}
+
+using Spans = std::vector<std::pair<std::size_t, std::size_t>>;
+
+Spans spans_of(std::span<const NextRead> next, int threads, int index, std::size_t limit) {
+  Spans out(next.size());
+  ThreadPool::lookahead_spans(next, threads, index, limit, out);
+  return out;
+}
+
+// Two ranges of 10 units each (100 and 400 bytes per unit): a thread's span starts where its
+// share of the 20 units starts and stops at the end of that share or of its byte limit.
+TEST(ThreadPool, LookaheadFollowsTheNextStepsShares) {
+  static char a[1000], b[4000];
+  const NextRead next[] = {{a, sizeof a, 10}, {b, sizeof b, 10}};
+  EXPECT_EQ(spans_of(next, 2, 0, 1 << 20), (Spans{{0, 1000}, {0, 0}}));
+  EXPECT_EQ(spans_of(next, 2, 1, 1 << 20), (Spans{{0, 0}, {0, 4000}}));
+  EXPECT_EQ(spans_of(next, 2, 1, 1500), (Spans{{0, 0}, {0, 1500}}));
+  // Three threads: units [0, 6), [6, 13), [13, 20).
+  EXPECT_EQ(spans_of(next, 3, 0, 1 << 20), (Spans{{0, 600}, {0, 0}}));
+  EXPECT_EQ(spans_of(next, 3, 1, 1 << 20), (Spans{{600, 1000}, {0, 1200}}));
+  EXPECT_EQ(spans_of(next, 3, 1, 500), (Spans{{600, 1000}, {0, 100}}));
+  EXPECT_EQ(spans_of(next, 3, 2, 1 << 20), (Spans{{0, 0}, {1200, 4000}}));
+  // A range of no units is skipped; units need not divide the bytes.
+  const NextRead odd[] = {{a, 7, 0}, {b, 10, 3}};
+  EXPECT_EQ(spans_of(odd, 2, 0, 1 << 20), (Spans{{0, 0}, {0, 3}}));
+  EXPECT_EQ(spans_of(odd, 2, 1, 1 << 20), (Spans{{0, 0}, {3, 10}}));
+}
+
+// Waiting threads only prefetch what `next` names, never read it: memory no one may read works.
+TEST(ThreadPool, NextReadsAreOnlyPrefetched) {
+  constexpr std::size_t kBytes = std::size_t{4} << 20;
+  void* p = ::mmap(nullptr, kBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  std::vector<NextRead> next(ThreadPool::kMaxNextReads + 4, NextRead{p, kBytes / 32, 3});  // more than it keeps
+  ThreadPool pool(3);
+  std::atomic<std::int64_t> total{0};
+  for (int i = 0; i < 200; ++i) {
+    pool.parallel_for(i % 7 + 2, [&](std::int64_t b, std::int64_t e, int) { total += e - b; }, 1, next);
+    if (i % 20 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));  // waiting workers prefetch
+  }
+  std::int64_t want = 0;
+  for (int i = 0; i < 200; ++i) want += i % 7 + 2;
+  EXPECT_EQ(total, want);
+  ::munmap(p, kBytes);
 }
 
 TEST(ThreadPool, SizeDefaultsToHardware) {
