@@ -74,14 +74,21 @@ void write_cache_and_rope(const MlaWeights& w, const Dims& d, const Rope& rope, 
 
 // q_lat[h, t, :] = W_UK,hᵀ q_nope[t, h, :] for every head (head-major). One parallel_for over
 // heads, each head's small product on one thread: per-head pool calls cost more than the math.
-void absorb_queries(const MlaWeights& w, const Dims& d, MlaScratch& s, ThreadPool& pool) {
+// Its last unit writes the rows' caches and ropes q_pe (neither needed before attend), so that
+// serial work (~3 µs a decode row) overlaps the other threads' heads instead of preceding them.
+void absorb_queries(const MlaWeights& w, const Dims& d, const Rope& rope, std::int64_t layer,
+                    std::span<const BatchRow> rows, MlaScratch& s, ThreadPool& pool) {
   float* qn = grow(s.q_nope_h, static_cast<std::size_t>(d.nh * d.T * d.dn));
   float* ql = grow(s.q_lat, static_cast<std::size_t>(d.nh * d.T * d.r));
   const DType wt = w.uk_t[0].dtype;
   const std::size_t xs = act_row_bytes(wt, d.dn) * static_cast<std::size_t>(d.T);
   std::uint8_t* xq = grow(s.head_xq, xs * static_cast<std::size_t>(d.nh) + 64);
-  pool.parallel_for(d.nh, [&](std::int64_t h0, std::int64_t h1, int) {
+  pool.parallel_for(d.nh + 1, [&](std::int64_t h0, std::int64_t h1, int) {
     for (std::int64_t h = h0; h < h1; ++h) {
+      if (h == d.nh) {
+        write_cache_and_rope(w, d, rope, layer, rows, s);
+        continue;
+      }
       float* q = qn + h * d.T * d.dn;
       for (std::int64_t t = 0; t < d.T; ++t) {
         const float* src = s.q.data() + (t * d.nh + h) * d.dq;
@@ -149,19 +156,25 @@ struct AttendGroup {
     units[n] = g1;
     return n;
   }
+  // Query elements per make_queries work item (lanes): a decode row's 576 elements are 9 items,
+  // so both threads transpose.
+  static constexpr std::int64_t kQueryChunk = 64;
+  std::int64_t query_chunks() const { return lanes ? (d.r + d.dr + kQueryChunk - 1) / kQueryChunk : 1; }
+
   // Head h's [q_lat | q_pe | zero padding]: lanes, element i at query(t)[i * lanes_of(t) + h]
   // (f32 rows have no padding), written element by element across the heads so the stores are
-  // contiguous; otherwise row h of query(t), quantized for the cache's GEMM.
-  void make_queries(const MlaScratch& s, std::int64_t t, DType type) const {
+  // contiguous, elements [i0, i1) of them; otherwise row h of query(t), quantized for the
+  // cache's GEMM (all elements).
+  void make_queries(const MlaScratch& s, std::int64_t t, DType type, std::int64_t i0, std::int64_t i1) const {
     float* q = query(t);
     const float* ql = s.q_lat.data() + t * d.r;                // head h: + h * T * r
     const float* qpe = s.q.data() + t * d.nh * d.dq + d.dn;    // head h: + h * dq
     if (lanes) {
       const std::int64_t step = lanes_of(t);
-      for (std::int64_t i = 0; i < d.r; ++i)
+      for (std::int64_t i = i0; i < std::min(i1, d.r); ++i)
         for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = ql[h * d.T * d.r + i];
-      for (std::int64_t i = 0; i < d.dr; ++i)
-        for (std::int64_t h = 0; h < d.nh; ++h) q[(d.r + i) * step + h] = qpe[h * d.dq + i];
+      for (std::int64_t i = std::max(i0, d.r); i < std::min(i1, d.r + d.dr); ++i)
+        for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = qpe[h * d.dq + i - d.r];
       return;
     }
     std::fill(q, q + d.nh * ws, 0.0f);
@@ -230,8 +243,9 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
     std::int64_t max_len = 0;
     for (std::int64_t t = g.g0; t < g.g1; ++t) max_len = std::max(max_len, g.len(t));
     const std::int64_t nj = (max_len + kJ - 1) / kJ, nc = (d.r + kC - 1) / kC;
-    pool.parallel_for(n, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) g.make_queries(s, g.g0 + i, type);
+    const std::int64_t nq = g.query_chunks(), kQ = AttendGroup::kQueryChunk;
+    pool.parallel_for(n * nq, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t i = b; i < e; ++i) g.make_queries(s, g.g0 + i / nq, type, i % nq * kQ, i % nq * kQ + kQ);
     });
     pool.parallel_for(nu * nj, [&](std::int64_t b, std::int64_t e, int) {
       for (std::int64_t i = b; i < e; ++i) g.score(i / nj, i % nj * kJ, i % nj * kJ + kJ);
@@ -272,8 +286,7 @@ void mla_attention(const MlaWeights& w, const Config& c, const Rope& rope, std::
                c.qk_rope_head_dim, c.qk_head_dim(), c.v_head_dim, c.kv_lora_rank};
   s.uv_reads = head_reads(w.uv);  // after the absorbed queries and the attention steps
   project_inputs(w, d, c, xn, s, pool);
-  write_cache_and_rope(w, d, rope, layer, rows, s);
-  absorb_queries(w, d, s, pool);
+  absorb_queries(w, d, rope, layer, rows, s, pool);
   attend(d, static_cast<float>(c.softmax_scale()), layer, rows, s, pool);
   project_output(w, d, out, s, pool, next);
 }
