@@ -14,11 +14,12 @@ DeepseekV2::DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DT
       rope_(ck_->config().rope, ck_->config().qk_rope_head_dim),
       pool_(n_threads),
       kv_type_(kv_type) {
-  // Loaded (not mapped) weights are ours to rewrite: W_UV heads side by side, every matrix into
-  // the kernels' interleaved layout.
+  // Loaded (not mapped) weights are ours to rewrite: W_UV heads side by side, each expert's gate,
+  // up and down back to back, every matrix into the kernels' interleaved layout.
   if (ck_->weights_private()) {
     ck_->set_weights_writable(true);
     pack_value_heads(w_);
+    group_expert_matrices(w_, pool_);
     interleave_matrices(w_, pool_);
     ck_->set_weights_writable(false);
   }

@@ -89,7 +89,7 @@ void add_task(MoeScratch& s, const MlpWeights& mw, std::int64_t expert, std::int
   // The shared experts' gate+up run with the router (in matmul_many): no units, no inputs here.
   const bool routed = expert >= 0;
   t.gathers = routed && (n != T || mw.gate.dtype != s.batch_dtype);
-  if (routed) s.next.units_begin += units(I);
+  if (routed) s.next.units_begin += 2 * units(I);
   if (routed && !t.gathers) t.xq = 0;
   if (t.gathers) s.next.xq += static_cast<std::size_t>(n) * act_row_bytes(mw.gate.dtype, H);
   s.next.hq += static_cast<std::size_t>(n) * act_row_bytes(mw.down.dtype, I);
@@ -101,9 +101,9 @@ void add_task(MoeScratch& s, const MlpWeights& mw, std::int64_t expert, std::int
 void grow_buffers(MoeScratch& s) {
   grow(s.xq, s.next.xq + 64), grow(s.hq, s.next.hq + 64), grow(s.h, s.next.h), grow(s.y, s.next.y);
   grow(s.x_e, s.next.y);
-  if (s.rows_left_cap < s.tasks.size()) {
-    s.rows_left_cap = s.tasks.size() * 2;
-    s.rows_left = std::make_unique<std::atomic<std::int64_t>[]>(s.rows_left_cap);
+  if (s.units_left_cap < s.tasks.size()) {
+    s.units_left_cap = s.tasks.size() * 2;
+    s.units_left = std::make_unique<std::atomic<std::int64_t>[]>(s.units_left_cap);
   }
 }
 
@@ -132,7 +132,8 @@ void plan_routed(const MoeWeights& w, std::int64_t T, std::int64_t H, MoeScratch
   for (const std::int32_t e : s.used)
     add_task(s, w.experts[static_cast<std::size_t>(e)], e, static_cast<std::int64_t>(s.rows_of[static_cast<std::size_t>(e)].size()), T, H);
   grow_buffers(s);
-  for (std::size_t i = 0; i < s.tasks.size(); ++i) s.rows_left[i].store(s.tasks[i].expert < 0 ? 0 : hidden(s.tasks[i]), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < s.tasks.size(); ++i)
+    s.units_left[i].store(s.tasks[i].expert < 0 ? 0 : 2 * units(hidden(s.tasks[i])), std::memory_order_relaxed);
 }
 
 // Hidden rows [r0, r1) of task t (silu(gate) * up, in the gate half of h), quantized for its down
@@ -180,17 +181,22 @@ void shared_hidden(const ExpertTask& t, std::int64_t r, MoeScratch& s) {
   quantize_hidden(t, r, r + 1, s);
 }
 
-// gate rows [o0, o1) of one routed expert, then its up rows, then silu * up; the thread that
-// finishes an expert's last rows quantizes its hidden rows for the down projection.
-void gate_up_unit(const ExpertTask& t, std::size_t task, std::int64_t o0, std::int64_t o1, MoeScratch& s) {
-  const std::int64_t I = hidden(t);
+// Units [u0, u1) of one routed expert: units(I) of gate rows, then as many of up rows, so that a
+// claim reads gate and up as one stream where up follows gate in memory (group_expert_matrices).
+// The thread that finishes an expert's last unit computes silu(gate) * up and quantizes the
+// hidden rows for the down projection.
+void gate_up_units(const ExpertTask& t, std::size_t task, std::int64_t u0, std::int64_t u1, MoeScratch& s) {
+  const std::int64_t I = hidden(t), nu = units(I);
   float* g = s.h.data() + t.h;
   float* u = g + t.n * I;
-  matmul_part(t.w->gate, s.xq.data() + t.xq, t.n, o0, o1, g, I);
-  matmul_part(t.w->up, s.xq.data() + t.xq, t.n, o0, o1, u, I);
-  for (std::int64_t r = 0; r < t.n; ++r) silu_mul(g + r * I + o0, u + r * I + o0, o1 - o0);
-  // acq_rel: the last thread sees every other thread's rows of h before quantizing them.
-  if (s.rows_left[task].fetch_sub(o1 - o0, std::memory_order_acq_rel) == o1 - o0) quantize_hidden(t, 0, t.n, s);
+  const std::uint8_t* x = s.xq.data() + t.xq;
+  if (u0 < nu) matmul_part(t.w->gate, x, t.n, u0 * kUnit, std::min(std::min(u1, nu) * kUnit, I), g, I);
+  if (u1 > nu) matmul_part(t.w->up, x, t.n, (std::max(u0, nu) - nu) * kUnit, std::min((u1 - nu) * kUnit, I), u, I);
+  // acq_rel: the last thread sees every other thread's rows of h before using them.
+  if (s.units_left[task].fetch_sub(u1 - u0, std::memory_order_acq_rel) == u1 - u0) {
+    silu_mul(g, u, t.n * I);
+    quantize_hidden(t, 0, t.n, s);
+  }
 }
 
 // The task owning routed gate+up unit u.
@@ -209,16 +215,16 @@ void experts(std::int64_t T, std::int64_t H, MoeScratch& s, ThreadPool& pool, st
   const std::int64_t per_task = units(H), n_tasks = static_cast<std::int64_t>(s.tasks.size());  // down step
   StepReads downs;
   for (const ExpertTask& t : s.tasks) downs.add({t.w->down.data, t.w->down.nbytes(), per_task});
-  // A claim's units of one expert go to the kernel as one call: each matrix is then read as one
-  // stream, not restarted every 64 rows (Lite Q4_0 decode: 3.4% faster, paired runs).
+  // A claim's units of one expert go to the kernel as one call per matrix: each matrix is then
+  // read as one stream, not restarted every 64 rows (Lite Q4_0 decode: 3.4% faster, paired runs).
   pool.parallel_for(n_units + (shared ? T : 0), [&](std::int64_t b, std::int64_t e, int) {
     for (std::int64_t r = std::max(b, n_units); r < e; ++r) shared_hidden(s.tasks[0], r - n_units, s);
     e = std::min(e, n_units);
     for (std::int64_t u = b; u < e;) {
       const std::size_t i = task_of_unit(s, u);
       const ExpertTask& t = s.tasks[i];
-      const std::int64_t end = std::min(e, t.units_begin + units(hidden(t)));
-      gate_up_unit(t, i, (u - t.units_begin) * kUnit, std::min((end - t.units_begin) * kUnit, hidden(t)), s);
+      const std::int64_t end = std::min(e, t.units_begin + 2 * units(hidden(t)));
+      gate_up_units(t, i, u - t.units_begin, end - t.units_begin, s);
       u = end;
     }
   }, 1, downs.span());

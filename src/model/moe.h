@@ -40,8 +40,8 @@ struct MoeScratch {
   ExpertTask next;                                    // where the next task's buffers start
   DType batch_dtype = DType::F32;                     // routed gates' type: the batch rows' format
   std::vector<std::int32_t> gathering;                // tasks that gather their rows
-  std::unique_ptr<std::atomic<std::int64_t>[]> rows_left;  // per task: gate+up rows not yet done
-  std::size_t rows_left_cap = 0;
+  std::unique_ptr<std::atomic<std::int64_t>[]> units_left;  // per task: gate+up units not yet done
+  std::size_t units_left_cap = 0;
   std::vector<std::uint8_t> xq, hq;                   // quantized inputs of gate+up, of down
   std::vector<float> x_e, h, y;                       // gathered inputs, hidden, outputs
 };

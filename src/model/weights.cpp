@@ -1,5 +1,6 @@
 #include "model/weights.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -138,6 +139,81 @@ std::size_t pack_value_heads(ModelWeights& w) {
     }
   }
   return moved;
+}
+
+namespace {
+
+std::uint8_t* bytes_of(const Tensor& t) { return static_cast<std::uint8_t*>(const_cast<void*>(t.data)); }  // private
+
+// Moves `blocks` (k per expert: expert 0's, then expert 1's, ...), each `size` bytes, within the
+// slots they occupy, so that each expert's k blocks lie back to back in their order, for as many
+// experts as the slots allow (runs of adjacent slots, taken k at a time; slots left over go to
+// the experts after those, one by one). `temp` holds one block. Returns the bytes moved: none
+// when the slots overlap.
+std::size_t group_blocks(const std::vector<Tensor*>& blocks, std::size_t k, std::size_t size,
+                         std::vector<std::uint8_t>& temp) {
+  const std::size_t n = blocks.size();
+  std::vector<std::uint8_t*> slots;
+  for (const Tensor* t : blocks) slots.push_back(bytes_of(*t));
+  std::sort(slots.begin(), slots.end());
+  for (std::size_t i = 0; i + 1 < n; ++i)
+    if (slots[i] + size > slots[i + 1]) return 0;  // overlapping views (experts sharing bytes)
+  std::vector<std::uint8_t*> dest, single;  // dest[j]: block j's new place
+  for (std::size_t i = 0; i < n;) {
+    std::size_t run = 1;
+    while (run < k && i + run < n && slots[i + run - 1] + size == slots[i + run]) ++run;
+    if (run == k) dest.insert(dest.end(), slots.begin() + static_cast<std::ptrdiff_t>(i), slots.begin() + static_cast<std::ptrdiff_t>(i + k)), i += k;
+    else single.push_back(slots[i++]);
+  }
+  dest.insert(dest.end(), single.begin(), single.end());
+  auto index = [&](const std::uint8_t* p) { return static_cast<std::size_t>(std::lower_bound(slots.begin(), slots.end(), p) - slots.begin()); };
+  std::vector<std::size_t> from(n);  // from[j]: the slot whose block goes to slot j
+  for (std::size_t j = 0; j < n; ++j) from[index(dest[j])] = index(bytes_of(*blocks[j]));
+  std::vector<char> done(n, 0);
+  temp.resize(size);
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < n; ++i) {  // each cycle of the permutation, with one spare block
+    if (done[i] || from[i] == i) continue;
+    std::memcpy(temp.data(), slots[i], size);
+    std::size_t at = i;
+    for (; from[at] != i; at = from[at]) std::memcpy(slots[at], slots[from[at]], size), done[at] = 1, moved += size;
+    std::memcpy(slots[at], temp.data(), size), done[at] = 1, moved += size;
+  }
+  for (std::size_t j = 0; j < n; ++j) blocks[j]->data = dest[j];
+  return moved;
+}
+
+// group_expert_matrices for one layer: its bytes moved.
+std::size_t group_layer(MoeWeights& m, std::vector<std::uint8_t>& temp) {
+  if (m.experts.empty()) return 0;
+  const std::size_t size = m.experts[0].gate.nbytes();
+  bool triples = true, grouped = true;
+  for (const MlpWeights& e : m.experts) {
+    if (e.gate.nbytes() != size || e.up.nbytes() != size) return 0;
+    triples = triples && e.down.data != nullptr && e.down.nbytes() == size;
+  }
+  std::vector<Tensor*> blocks;
+  for (MlpWeights& e : m.experts) {
+    grouped = grouped && bytes_of(e.up) == bytes_of(e.gate) + size && (!triples || bytes_of(e.down) == bytes_of(e.up) + size);
+    blocks.insert(blocks.end(), {&e.gate, &e.up});
+    if (triples) blocks.push_back(&e.down);
+  }
+  return grouped ? 0 : group_blocks(blocks, triples ? 3 : 2, size, temp);
+}
+
+}  // namespace
+
+std::size_t group_expert_matrices(ModelWeights& w, ThreadPool& pool) {
+  std::vector<std::size_t> moved(w.layers.size(), 0);
+  std::vector<std::vector<std::uint8_t>> temp(static_cast<std::size_t>(pool.size()));
+  pool.parallel_for(static_cast<std::int64_t>(w.layers.size()), [&](std::int64_t b, std::int64_t e, int t) {
+    for (std::int64_t i = b; i < e; ++i)
+      if (w.layers[static_cast<std::size_t>(i)].is_moe)
+        moved[static_cast<std::size_t>(i)] = group_layer(w.layers[static_cast<std::size_t>(i)].moe, temp[static_cast<std::size_t>(t)]);
+  });
+  std::size_t total = 0;
+  for (std::size_t m : moved) total += m;
+  return total;
 }
 
 DType uk_t_copy_type(DType source, std::int64_t dn) {

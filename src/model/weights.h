@@ -88,6 +88,21 @@ std::size_t interleave_matrices(ModelWeights& w, ThreadPool& pool);
 // writable weights only, after bind_weights made the W_UK copies. Returns the bytes moved.
 std::size_t pack_value_heads(ModelWeights& w);
 
+// A decode step reads each chosen expert's gate and up, then (the next step) its down, but GGUF
+// stores all experts' gates in one tensor, all ups in another and all downs in a third, so a
+// Lite step read eighteen scattered 1.6 MB pieces. This moves each MoE layer's expert blocks
+// within the slots they already occupy (no memory added) so that expert e's gate, up and down
+// lie back to back: a claim then streams gate and up as one region, and the down read next
+// lies right after them. On a Zen 5 VM, Lite decode per token 2.7% (Q4_0) and 2.8% (Q8_0)
+// faster than with the same bytes read scattered (in-process A/B, docs/benchmarks.md); the
+// load moves ~8 GB for Lite Q4_0 (0.3 s on 2 cores). Where the down blocks differ in size from
+// gate and up (K-quant mixes), only gate and up are paired. As many experts are grouped as the
+// slots allow (all of them for three tensors of a multiple of three experts, or for adjacent
+// tensors); layers already grouped, or whose gate and up differ in size, or whose blocks
+// overlap, are left alone. Private, writable weights only (as pack_value_heads); layers run in
+// parallel. Returns the bytes moved.
+std::size_t group_expert_matrices(ModelWeights& w, ThreadPool& pool);
+
 // The dtype of the transposed W_UK copy made from a kv_b_proj of dtype `source` (rows of dn
 // values): as precise as the source, but no wider than it needs to be, since decoding reads it
 // for every token (113 MB per token for Lite in f32). bf16 stays bf16 (exact); quantized types

@@ -1,7 +1,8 @@
-// Loaded (not mapped) Q4_0 / Q8_0 / Q4_K models run on the row-interleaved weight layout. The trained
-// tiny-coder, converted to GGUF, must give the same predictions either way: the interleaved
-// kernels compute the same integer block sums, only the float accumulation order differs
-// (the kernels' own tests check that part exactly).
+// Loaded (not mapped) Q4_0 / Q8_0 / Q4_K models run on the row-interleaved weight layout, each
+// expert's matrices moved together (group_expert_matrices). The trained tiny-coder, converted
+// to GGUF, must give the same predictions either way: the interleaved kernels compute the same
+// integer block sums, only the float accumulation order differs (the kernels' own tests check
+// that part exactly).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -36,6 +37,12 @@ TEST_P(InterleavedWeights, LoadedModelMatchesMappedModel) {
   EXPECT_EQ(loaded.weights().lm_head.dtype, kernels::interleaved_type(t));
   EXPECT_EQ(loaded.weights().layers[1].moe.experts[0].gate.dtype, kernels::interleaved_type(t));
   EXPECT_EQ(loaded.weights().embed.dtype, t) << "the embedding is read by rows: not interleaved";
+  for (const MlpWeights& e : loaded.weights().layers[1].moe.experts) {  // group_expert_matrices
+    EXPECT_EQ(e.up.data, static_cast<const std::uint8_t*>(e.gate.data) + e.gate.nbytes());
+    if (e.down.nbytes() == e.gate.nbytes()) {
+      EXPECT_EQ(e.down.data, static_cast<const std::uint8_t*>(e.up.data) + e.up.nbytes());
+    }
+  }
 
   const std::vector<float> a = sequence_logits(mapped, g.input_ids, 0);
   const std::vector<float> b = sequence_logits(loaded, g.input_ids, 0);
