@@ -12,6 +12,10 @@ namespace dsv2 {
 
 namespace {
 
+// A weight's bytes, writable: only for weights in private memory (the header's rewriting
+// functions), never for a mapped file.
+std::uint8_t* bytes_of(const Tensor& t) { return static_cast<std::uint8_t*>(const_cast<void*>(t.data)); }
+
 std::vector<float> to_f32(const Tensor& t) {
   std::vector<float> v(static_cast<std::size_t>(t.numel()));
   const Tensor flat{t.dtype, {t.numel()}, t.data};
@@ -125,7 +129,7 @@ std::size_t pack_value_heads(ModelWeights& w) {
     std::vector<Tensor>& uv = l.attn.uv;
     if (uv.size() < 2) continue;
     const std::size_t size = uv[0].nbytes();
-    auto* base = static_cast<std::uint8_t*>(const_cast<void*>(uv[0].data));  // private: see the header
+    std::uint8_t* base = bytes_of(uv[0]);
     const auto step = static_cast<std::size_t>(static_cast<const std::uint8_t*>(uv[1].data) - base);
     bool gapped = uv[1].data > uv[0].data && step > size;
     for (std::size_t h = 0; gapped && h < uv.size(); ++h)
@@ -142,8 +146,6 @@ std::size_t pack_value_heads(ModelWeights& w) {
 }
 
 namespace {
-
-std::uint8_t* bytes_of(const Tensor& t) { return static_cast<std::uint8_t*>(const_cast<void*>(t.data)); }  // private
 
 // Moves `blocks` (k per expert: expert 0's, then expert 1's, ...), each `size` bytes, within the
 // slots they occupy, so that each expert's k blocks lie back to back in their order, for as many
