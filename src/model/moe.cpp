@@ -45,6 +45,9 @@ constexpr std::int64_t kUnit = 64;
 
 std::int64_t units(std::int64_t rows) { return (rows + kUnit - 1) / kUnit; }
 
+// A routed expert's gate+up work units: its gate rows', then as many of its up rows'.
+std::int64_t gate_up_units_of(std::int64_t hidden_rows) { return 2 * units(hidden_rows); }
+
 std::int64_t hidden(const ExpertTask& t) { return t.w->gate.rows(); }
 
 // Buckets batch rows by expert and lists the experts used, ascending. Only the buckets used last
@@ -89,7 +92,7 @@ void add_task(MoeScratch& s, const MlpWeights& mw, std::int64_t expert, std::int
   // The shared experts' gate+up run with the router (in matmul_many): no units, no inputs here.
   const bool routed = expert >= 0;
   t.gathers = routed && (n != T || mw.gate.dtype != s.batch_dtype);
-  if (routed) s.next.units_begin += 2 * units(I);
+  if (routed) s.next.units_begin += gate_up_units_of(I);
   if (routed && !t.gathers) t.xq = 0;
   if (t.gathers) s.next.xq += static_cast<std::size_t>(n) * act_row_bytes(mw.gate.dtype, H);
   s.next.hq += static_cast<std::size_t>(n) * act_row_bytes(mw.down.dtype, I);
@@ -133,7 +136,7 @@ void plan_routed(const MoeWeights& w, std::int64_t T, std::int64_t H, MoeScratch
     add_task(s, w.experts[static_cast<std::size_t>(e)], e, static_cast<std::int64_t>(s.rows_of[static_cast<std::size_t>(e)].size()), T, H);
   grow_buffers(s);
   for (std::size_t i = 0; i < s.tasks.size(); ++i)
-    s.units_left[i].store(s.tasks[i].expert < 0 ? 0 : 2 * units(hidden(s.tasks[i])), std::memory_order_relaxed);
+    s.units_left[i].store(s.tasks[i].expert < 0 ? 0 : gate_up_units_of(hidden(s.tasks[i])), std::memory_order_relaxed);
 }
 
 // Hidden rows [r0, r1) of task t (silu(gate) * up, in the gate half of h), quantized for its down
@@ -223,7 +226,7 @@ void experts(std::int64_t T, std::int64_t H, MoeScratch& s, ThreadPool& pool, st
     for (std::int64_t u = b; u < e;) {
       const std::size_t i = task_of_unit(s, u);
       const ExpertTask& t = s.tasks[i];
-      const std::int64_t end = std::min(e, t.units_begin + 2 * units(hidden(t)));
+      const std::int64_t end = std::min(e, t.units_begin + gate_up_units_of(hidden(t)));
       gate_up_units(t, i, u - t.units_begin, end - t.units_begin, s);
       u = end;
     }
