@@ -11,7 +11,8 @@ seconds=${2:-20}
 
 cxx=$(command -v clang++ || command -v clang++-14 || true)
 if [[ -z "$cxx" ]]; then echo "gguf_fuzz: no clang++; skipped"; exit 77; fi
-mkdir -p "$out/corpus" "$out/seeds"
+rm -rf "$out/scratch"
+mkdir -p "$out/corpus" "$out/seeds" "$out/scratch"
 if ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
      "$cxx" -x c++ -fsanitize=fuzzer - -o "$out/probe" 2>/dev/null; then
   echo "gguf_fuzz: $cxx has no libFuzzer (libclang-rt-dev); skipped"; exit 77
@@ -26,5 +27,7 @@ if [[ ! -x "$bin" || "$newest" -nt "$bin" ]]; then
     -I"$root/src" "${sources[@]}" -o "$bin"
 fi
 DSV2_FUZZ_WRITE_SEEDS="$out/seeds" "$bin"
-exec "$bin" -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 \
+# The target writes each input to a per-process file under TMPDIR: keep those in the build tree,
+# not in /tmp where every run would leave one behind.
+TMPDIR="$out/scratch" exec "$bin" -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 \
   "$out/corpus" "$out/seeds"
