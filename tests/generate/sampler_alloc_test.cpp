@@ -1,41 +1,16 @@
-// Checks the "no heap allocation per token" promise by counting global operator new calls.
-// The replacement is global to test_generate but only counts while a test says so. ASan brings
-// its own operator new family and would see our free() as a mismatch, so it is off there.
+// Checks the "no heap allocation per token" promise by counting global operator new calls
+// (support/allocation_counter.h: the one file of test_generate that replaces them).
 #include <gtest/gtest.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <new>
 
 #include "generate/rng.h"
 #include "generate/sampler.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define DSV2_COUNT_ALLOCATIONS 0
-#else
-#define DSV2_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-#if DSV2_COUNT_ALLOCATIONS
-void* operator new(std::size_t size) {
-  if (counting) ++allocations;
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { ::operator delete(p); }
-#endif
+#include "support/allocation_counter.h"
 
 namespace dsv2 {
 namespace {
 
 TEST(SamplerAllocation, SteadyStateDoesNotAllocate) {
-  if (!DSV2_COUNT_ALLOCATIONS) GTEST_SKIP() << "operator new is ASan's in this build";
+  if (!test::kCountsAllocations) GTEST_SKIP() << "operator new is ASan's in this build";
   const size_t vocab = 102400;
   std::vector<float> logits(vocab);
   Rng rng(5);
@@ -50,13 +25,15 @@ TEST(SamplerAllocation, SteadyStateDoesNotAllocate) {
     p.top_k = top_k;
     Sampler s(p);
     s.sample(logits, history);  // the first call sizes the buffers
-    allocations = 0;
-    counting = true;
-    for (int i = 0; i < 20; ++i) {
-      logits[i] += 1;  // not the same row every time
-      s.sample(logits, history);
+    long allocations = 0;
+    {
+      const test::AllocationCount count;
+      for (int i = 0; i < 20; ++i) {
+        logits[i] += 1;  // not the same row every time
+        s.sample(logits, history);
+      }
+      allocations = count.count();
     }
-    counting = false;
     EXPECT_EQ(allocations, 0) << "top_k=" << top_k;
   }
 }
