@@ -132,6 +132,17 @@ bool abnormal(const GenerationEvent& e) {
   return e.finish == FinishReason::Error || e.finish == FinishReason::Cancelled;
 }
 
+// The events after a stream's finish chunk: with stream_options.include_usage, a chunk with no
+// choices that carries the usage (as OpenAI sends it), then [DONE].
+std::string stream_end(const char* object, const std::string& id, std::int64_t created, const std::string& model,
+                       StreamFlags flags, const Usage& usage) {
+  std::string out;
+  if (flags.include_usage)
+    out = sse_event({{"id", id}, {"object", object}, {"created", created}, {"model", model},
+                     {"system_fingerprint", "dsv2"}, {"choices", json::array()}, {"usage", usage_json(usage)}});
+  return out + sse_done();
+}
+
 // ---- chat ------------------------------------------------------------------------------------
 
 const std::initializer_list<std::string_view> kChatFields = {
@@ -215,12 +226,7 @@ EventFormatter chat_stream(const ServerContext& ctx, StreamFlags flags) {
     if (!e.done) return out;
     if (abnormal(e)) return out + sse_event(error_event(e)) + sse_done();
     out += sse_event(chat_chunk(id, created, model, json::object(), finish_name(e.finish), flags.include_usage));
-    if (flags.include_usage) {
-      json last = {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
-                   {"system_fingerprint", "dsv2"}, {"choices", json::array()}, {"usage", usage_json(e.usage)}};
-      out += sse_event(last);
-    }
-    return out + sse_done();
+    return out + stream_end("chat.completion.chunk", id, created, model, flags, e.usage);
   };
 }
 
@@ -296,12 +302,7 @@ EventFormatter completion_stream(const ServerContext& ctx, StreamFlags flags, st
     if (!e.done) return out;
     if (abnormal(e)) return out + sse_event(error_event(e)) + sse_done();
     out += sse_event(completion_chunk(id, created, model, "", finish_name(e.finish), flags.include_usage));
-    if (flags.include_usage) {
-      json last = {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
-                   {"system_fingerprint", "dsv2"}, {"choices", json::array()}, {"usage", usage_json(e.usage)}};
-      out += sse_event(last);
-    }
-    return out + sse_done();
+    return out + stream_end("text_completion", id, created, model, flags, e.usage);
   };
 }
 

@@ -167,6 +167,23 @@ TEST_F(OpenAi, CompletionStream) {
   EXPECT_FALSE(last.contains("usage"));  // only with stream_options.include_usage
 }
 
+TEST_F(OpenAi, CompletionStreamEndsWithUsage) {
+  auto c = client();
+  json body = {{"prompt", "int main() {"}, {"max_tokens", 5}, {"stream", true},
+               {"stream_options", {{"include_usage", true}}}};
+  auto events = sse_data(post_json(c, "/v1/completions", body)->body);
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events.back(), "[DONE]");
+  json finish = json::parse(events[events.size() - 3]), usage = json::parse(events[events.size() - 2]);
+  EXPECT_EQ(finish["choices"][0]["finish_reason"], "length");
+  EXPECT_TRUE(finish["usage"].is_null());
+  EXPECT_EQ(usage["object"], "text_completion");
+  EXPECT_EQ(usage["id"], finish["id"]);
+  EXPECT_TRUE(usage["choices"].empty());
+  EXPECT_EQ(usage["usage"]["completion_tokens"], 5);
+  EXPECT_EQ(usage["usage"]["total_tokens"], usage["usage"]["prompt_tokens"].get<int>() + 5);
+}
+
 TEST_F(OpenAi, TokenIdPrompt) {
   auto c = client();
   auto res = post_json(c, "/v1/completions", {{"prompt", {100000, 1, 2, 3}}, {"max_tokens", 2}});
