@@ -4,7 +4,9 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <string>
 
 #include "command.h"
 #include "model_flags.h"
@@ -42,12 +44,31 @@ double peak_rss_gib() {
   return static_cast<double>(u.ru_maxrss) / (1024.0 * 1024.0);  // ru_maxrss is in KiB on Linux
 }
 
+// The process's anonymous memory and how much of it is in transparent huge pages (GB), from
+// /proc/self/smaps_rollup; zeros where that is missing. Decode pays a TLB miss (a nested page
+// walk in a VM) per 4 KiB of weights that are not in huge pages, so a model that got few of them
+// (THP off, or memory too fragmented when it loaded) is slower than its bandwidth says.
+struct HugePages {
+  double anon_gb = 0, huge_gb = 0;
+};
+HugePages huge_pages() {
+  HugePages h;
+  std::ifstream f("/proc/self/smaps_rollup");
+  for (std::string line; std::getline(f, line);) {
+    double kb = 0;
+    if (std::sscanf(line.c_str(), "Anonymous: %lf kB", &kb) == 1) h.anon_gb = kb * 1024 / 1e9;
+    if (std::sscanf(line.c_str(), "AnonHugePages: %lf kB", &kb) == 1) h.huge_gb = kb * 1024 / 1e9;
+  }
+  return h;
+}
+
 void run(const Flags& f) {
   dsv2::DeepseekV2 model(open_model(f), f.threads, f.kv_type());
   const double bpt = dsv2::tools::weight_bytes_per_token(model);
   const auto results = dsv2::tools::run_bench(model, f.bench);
   const std::string name = f.synth.empty() ? f.model : "synth " + f.synth + " " + f.type;
   const int nt = model.pool().size();
+  const HugePages hp = huge_pages();
   if (f.output == "json") {
     for (const auto& r : results) {
       std::printf("{\"model\":\"%s\",\"threads\":%d,\"test\":\"%s\",\"tps\":%.3f,\"tps_sd\":%.3f", name.c_str(), nt,
@@ -57,7 +78,9 @@ void run(const Flags& f) {
                     r.roofline_pct.mean, r.roofline_pct.sd);
       std::printf("}\n");
     }
-    std::printf("{\"test\":\"memory\",\"weight_bytes_per_token\":%.0f,\"peak_rss_gib\":%.2f}\n", bpt, peak_rss_gib());
+    std::printf("{\"test\":\"memory\",\"weight_bytes_per_token\":%.0f,\"peak_rss_gib\":%.2f", bpt, peak_rss_gib());
+    if (hp.anon_gb > 0) std::printf(",\"anon_gb\":%.3f,\"anon_huge_gb\":%.3f", hp.anon_gb, hp.huge_gb);
+    std::printf("}\n");
     return;
   }
   std::printf("| model | threads | isa | test | t/s | read GB/s | roofline |\n|---|---:|---|---|---:|---:|---:|\n");
@@ -68,7 +91,9 @@ void run(const Flags& f) {
     else std::printf(" | |\n");
   }
   std::printf("\nweights read per token %.3f GB; roofline = read GB/s / that (the bandwidth probed before each "
-              "generation repetition); peak RSS %.2f GiB\n", bpt / 1e9, peak_rss_gib());
+              "generation repetition); peak RSS %.2f GiB", bpt / 1e9, peak_rss_gib());
+  if (hp.anon_gb > 0) std::printf("; in huge pages %.2f of %.2f GB", hp.huge_gb, hp.anon_gb);
+  std::printf("\n");
 }
 
 void setup(CLI::App& root) {

@@ -38,7 +38,7 @@ struct BenchResult {
 // GB/s (1e9 bytes) of a multi-threaded sum over up to `bytes` of the model's own weights (the
 // routed experts' matrices, layer by layer, each read whole with the widest SIMD loads): the
 // memory decoding reads, with the page size it has, real (so never page-merged) content, and no
-// extra allocation to inflate peak RSS. Best of 12 passes, 2 with each of six prefetch schemes.
+// extra allocation to inflate peak RSS. Best of 16 passes, 2 with each of eight prefetch schemes.
 double measure_read_bandwidth(const DeepseekV2& model, ThreadPool& pool, std::size_t bytes = std::size_t{1} << 30);
 
 // Reads every weight matrix a decode step may use once. The first read of memory the load wrote

@@ -33,6 +33,12 @@ TEST(BenchCli, JsonLinesCarrySpeedAndRoofline) {
       ++memory;
       EXPECT_GT(j.at("weight_bytes_per_token").get<double>(), 0);
       EXPECT_GT(j.at("peak_rss_gib").get<double>(), 0);
+#if defined(__linux__)
+      // the model's weights are anonymous memory; huge pages are a part of it (THP may be off)
+      EXPECT_GT(j.at("anon_gb").get<double>(), 0);
+      EXPECT_GE(j.at("anon_huge_gb").get<double>(), 0);
+      EXPECT_LE(j.at("anon_huge_gb").get<double>(), j.at("anon_gb").get<double>());
+#endif
     }
   }
   EXPECT_EQ(pp, 1);
@@ -47,6 +53,9 @@ TEST(BenchCli, MarkdownTableHasOneRowPerTest) {
   EXPECT_NE(r.out.find("| pp4 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| tg2 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("weights read per token"), std::string::npos) << r.out;
+#if defined(__linux__)
+  EXPECT_NE(r.out.find("GiB; in huge pages "), std::string::npos) << r.out;
+#endif
 }
 
 }  // namespace
