@@ -38,8 +38,9 @@ std::string read_range(int fd, char* dst, std::size_t begin, std::size_t end) {
 // to the page cache. Left to the read's own page faults, the allocations interleave with the
 // page cache filling up and fragmenting free memory, and whatever cannot be compacted in time
 // falls back to 4 KiB pages, which decode pays for in TLB misses (nested page walks in a VM).
-// Lite Q8_0 (15.6 GiB) on a 24 GiB, 2-core VM, three loads each, alternated: huge pages 13.8-14.7
-// -> 16.0 of 16.4 GB, load 13.8-28.6 -> 10.2-10.5 s, decode roofline share 70-79% -> 78-81%.
+// Lite Q8_0 (15.6 GiB) on a 24 GiB, 2-core VM, loads alternated (docs/benchmarks.md): huge pages
+// 11.6-14.7 -> 15.9-16.1 of 16.4 GB, load 13.8-33.2 -> 10.2-16.6 s, decode roofline share
+// 70-79% -> 78-81%.
 std::string fault_in_and_read(int fd, char* dst, std::size_t begin, std::size_t end) {
   for (std::size_t o = begin; o < end; o += kHugePage) static_cast<volatile char*>(dst)[o] = 0;
   return read_range(fd, dst, begin, end);
