@@ -97,10 +97,12 @@ static unsigned cpu_family() {
 // - Zen 4: 1 KiB / 8 KiB, Q8_0 decode 1-7% faster than 512 B / 4 KiB. For the interleaved Q4_0 /
 //   Q8_0 kernels, 4 KiB into L2 alone with the non-temporal hint and no page prefetch: decode
 //   tokens alternated in one process, time per token against 1 KiB / 8 KiB, Q4_0 0.81 (fast
-//   host), Q8_0 0.88 (fast) and 0.95 (slow); prefetcht1 instead of prefetchnta 1.10, 12 KiB
+//   host), Q8_0 0.88 (fast) and 0.95 (slow); prefetcht1 instead of prefetchnta 1.10 (Q4_0) and
+//   1.26 (Q8_0), 12 KiB
 //   1.05, 2-3 KiB alike, the page prefetch 1.09 (it helps Zen 5, not Zen 4). The interleaved
-//   K-quant kernels likewise 4 KiB into L2 alone, but prefetcht1: Lite Q4_K 0.86-0.88 of
-//   1 KiB / 8 KiB, prefetchnta 0.89-0.91 (Q5_K_R16 and Q6_K_R16 follow Q4_K_R16, not measured).
+//   K-quant kernels likewise: Lite Q4_K 0.86-0.91 of 1 KiB / 8 KiB, prefetchnta against
+//   prefetcht1 0.95 while the host reads fast, 1.02-1.03 while it reads slowly (Q5_K_R16 and
+//   Q6_K_R16 follow Q4_K_R16, not measured).
 // - Zen 5 and later: an L1 prefetch slows a plain read (44 GB/s with 1 KiB into L1, 34-41 with
 //   1 KiB into L1 plus 12 KiB into L2, 48-50 with 12 KiB into L2 alone). The Q4_0 kernel follows:
 //   L2 alone decodes 11-17% faster than 1 KiB / 8 KiB (8-24 KiB alike). The Q8_0 kernel, with
@@ -125,8 +127,7 @@ static PrefetchDistances detect_prefetch(DType t) {
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
   if (cpu_family() < 0x1A) {
     const bool zen4 = cpu_family() == 0x19 && __builtin_cpu_supports("avx512f");  // Zen 3: no AVX-512
-    if (zen4 && (t == DType::Q4_0_R16 || t == DType::Q8_0_R16)) return {0, 4096, 0, true};
-    if (zen4 && t == DType::Q4_K_R16) return {0, 4096};
+    if (zen4 && (t == DType::Q4_0_R16 || t == DType::Q8_0_R16 || t == DType::Q4_K_R16)) return {0, 4096, 0, true};
     return {1024, 8192};
   }
   if (t == DType::Q4_0_R16 || t == DType::Q8_0_R16) return {0, 12288, kPagePrefetch, true};
