@@ -125,14 +125,14 @@ static unsigned cpu_family() {
 //   (1.03-1.2), Q5_0_R16 0.94 with it. Not measured on other CPUs, so not used there.
 // - Zen 4, prompt processing (64-token batches alternated): 4 KiB into L2 alone, non-temporal,
 //   takes 1.043 (Q8_0), 1.015 (Q4_0) and 1.018 (Q4_K) of the time of 1 KiB / 8 KiB, which it
-//   keeps for calls of more than one row.
-static PrefetchDistances detect_prefetch(DType t, bool one_row) {
+//   keeps for calls of more than one register tile of rows.
+static PrefetchDistances detect_prefetch(DType t, bool one_pass) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
   if (cpu_family() < 0x1A) {
     const bool zen4 = cpu_family() == 0x19 && __builtin_cpu_supports("avx512f");  // Zen 3: no AVX-512
     const bool interleaved = t == DType::Q4_0_R16 || t == DType::Q8_0_R16 || t == DType::Q4_K_R16;
-    if (zen4 && interleaved && one_row) return {0, 4096, 0, true};
+    if (zen4 && interleaved && one_pass) return {0, 4096, 0, true};
     return {1024, 8192};
   }
   if (t == DType::Q4_0_R16 || t == DType::Q8_0_R16) return {0, 12288, kPagePrefetch, true};
@@ -154,15 +154,15 @@ static int prefetch_kernel(DType t) {
   }
 }
 
-const PrefetchDistances& prefetch_distances(DType t, std::int64_t rows) {
+const PrefetchDistances& prefetch_distances(DType t, bool one_pass) {
   static const auto table = [] {
     constexpr DType kKernels[] = {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q4_K};
     std::array<std::array<PrefetchDistances, 4>, 2> d{};
-    for (int one_row = 0; one_row < 2; ++one_row)
-      for (int k = 0; k < 4; ++k) d[one_row][k] = detect_prefetch(kKernels[k], one_row == 1);
+    for (int pass = 0; pass < 2; ++pass)
+      for (int k = 0; k < 4; ++k) d[pass][k] = detect_prefetch(kKernels[k], pass == 1);
     return d;
   }();
-  return table[rows <= 1 ? 1 : 0][prefetch_kernel(t)];
+  return table[one_pass ? 1 : 0][prefetch_kernel(t)];
 }
 
 template <class Fns>

@@ -39,7 +39,7 @@ struct Nibbles16 {
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
-    const PrefetchDistances pf = prefetch_distances(kFive ? DType::Q5_0_R16 : DType::Q4_0_R16, a.nx);  // a copy: stays in registers
+    const PrefetchDistances pf = prefetch_distances(kFive ? DType::Q5_0_R16 : DType::Q4_0_R16, a.nx <= kX);  // a copy: stays in registers
     const auto* w = reinterpret_cast<const Block*>(a.w + i0 * a.w_stride);
     ActQ8_0Row x[X];
     __m256 acc[2][X];
@@ -102,7 +102,7 @@ struct Q8_0x16 {
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQK;
-    const PrefetchDistances pf = prefetch_distances(DType::Q8_0_R16, a.nx);  // a copy: stays in registers
+    const PrefetchDistances pf = prefetch_distances(DType::Q8_0_R16, a.nx <= kX);  // a copy: stays in registers
     const auto* w = reinterpret_cast<const BlockQ8_0x16*>(a.w + i0 * a.w_stride);
     ActQ16_0Row x[X];
     __m256 acc[2][X];

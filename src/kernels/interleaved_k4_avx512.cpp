@@ -40,7 +40,7 @@ struct Kx16 {
     // Decode (one or two activation rows): each sub-block's 8 products go to two chains.
     constexpr int C = X <= 2 ? 2 : 1;
     const std::int64_t nb = a.n / kQKK;
-    const PrefetchDistances pf = prefetch_distances(DType::Q4_K_R16, a.nx);  // a copy: stays in registers
+    const PrefetchDistances pf = prefetch_distances(DType::Q4_K_R16, a.nx <= kX);  // a copy: stays in registers
     const auto* w = reinterpret_cast<const Group*>(a.w + i0 * a.w_stride);
     const BlockQ8K* x[X];
     __m512 acc[X];

@@ -31,7 +31,7 @@ struct Q6_Kx16 {
   template <int X>
   static void micro(const GemmArgs& a, std::int64_t i0, std::int64_t j0) {
     const std::int64_t nb = a.n / kQKK;
-    const PrefetchDistances pf = prefetch_distances(DType::Q6_K_R16, a.nx);  // a copy: stays in registers
+    const PrefetchDistances pf = prefetch_distances(DType::Q6_K_R16, a.nx <= kX);  // a copy: stays in registers
     const auto* w = reinterpret_cast<const BlockQ6_Kx16*>(a.w + i0 * a.w_stride);
     const BlockQ8K* x[X];
     __m256 acc[2][X];

@@ -48,7 +48,7 @@ struct K4Kernel {
     for (int r = 0; r < W; ++r)
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm512_setzero_ps();
-    const PrefetchDistances pf = prefetch_distances(DType::Q4_K, a.nx);  // a copy: stays in registers
+    const PrefetchDistances pf = prefetch_distances(DType::Q4_K);  // a copy: stays in registers
     for (std::int64_t b = 0; b < nb; ++b) {
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) prefetch_ahead(&w[r][b], pf);

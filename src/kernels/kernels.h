@@ -121,11 +121,11 @@ struct KernelSet {
 // The distances of the streaming kernel for weight type `t`, picked once per process from the CPU
 // and the kernel (what was measured where: dispatch.cpp): Q4_0_R16 (and Q5_0/Q5_1_R16), Q8_0_R16 and
 // Q4_K_R16 (and Q5_K/Q6_K_R16) have their own, every other type (plain layouts) a fourth set.
-// `rows`: the activation rows of the call. One row (decode) streams each weight once, so it wants
-// what a plain read wants; with more (prompt processing) each weight block is read again from L1
-// for every tile of rows, and the kernel is compute-bound — on Zen 4 the two differ. Env
+// `one_pass`: the call's activation rows fit one register tile, so it reads each weight once
+// (decode) and wants what a plain read wants; with more (prompt processing) the kernel reads each
+// block again from L1 for every tile of rows and is compute-bound — on Zen 4 the two differ. Env
 // DSV2_PREFETCH=L1,L2[,PAGE][,nta] sets them all.
-const PrefetchDistances& prefetch_distances(DType t, std::int64_t rows = 1);
+const PrefetchDistances& prefetch_distances(DType t, bool one_pass = true);
 PrefetchDistances parse_prefetch_distances(const char* text);  // "L1,L2[,PAGE][,nta]"; throws Error naming DSV2_PREFETCH
 
 bool isa_supported(Isa isa);     // CPU (and build) can run it

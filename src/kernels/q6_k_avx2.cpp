@@ -37,7 +37,7 @@ struct Q6KKernel {
     for (int r = 0; r < W; ++r)
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) acc[r][c] = _mm256_setzero_ps();
-    const PrefetchDistances pf = prefetch_distances(DType::Q6_K, a.nx);  // a copy: stays in registers
+    const PrefetchDistances pf = prefetch_distances(DType::Q6_K);  // a copy: stays in registers
     for (std::int64_t b = 0; b < a.n / kQKK; ++b) {
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) prefetch_ahead(&w[r][b], pf);

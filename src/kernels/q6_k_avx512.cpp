@@ -46,7 +46,7 @@ struct Q6KKernel {
     // int16 lane l of a 64-value group covers values 2l and 2l + 1: sub-block l / 8 of the group.
     const __m512i kScaleIdx = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1,
                                                1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const PrefetchDistances pf = prefetch_distances(DType::Q6_K, a.nx);  // a copy: stays in registers
+    const PrefetchDistances pf = prefetch_distances(DType::Q6_K);  // a copy: stays in registers
     for (std::int64_t b = 0; b < nb; ++b) {
       DSV2_UNROLL
       for (int r = 0; r < W; ++r) prefetch_ahead(&w[r][b], pf);
