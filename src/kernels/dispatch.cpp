@@ -130,8 +130,9 @@ static unsigned cpu_family() {
 static PrefetchDistances detect_prefetch(DType t, bool one_pass) {
   if (const char* env = std::getenv("DSV2_PREFETCH"); env != nullptr && *env != '\0') return parse_prefetch_distances(env);
   if (!__builtin_cpu_is("amd")) return {1024, 3072};
-  if (cpu_family() < 0x1A) {
-    const bool zen4 = cpu_family() == 0x19 && __builtin_cpu_supports("avx512f");  // Zen 3: no AVX-512
+  const unsigned family = cpu_family();
+  if (family < 0x1A) {
+    const bool zen4 = family == 0x19 && __builtin_cpu_supports("avx512f");  // Zen 3: no AVX-512
     const bool interleaved = t == DType::Q4_0_R16 || t == DType::Q8_0_R16 || t == DType::Q4_K_R16;
     if (zen4 && interleaved && one_pass) return {0, 4096, 0, true};
     return {1024, 8192};
