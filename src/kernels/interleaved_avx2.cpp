@@ -49,7 +49,6 @@ struct Nibbles16 {
       for (auto& v : row) v = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b, pf);
       float xd[X];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
@@ -68,6 +67,7 @@ struct Nibbles16 {
           for (int c = 0; c < X; ++c) s16[c] = _mm256_setzero_si256();
           DSV2_UNROLL
           for (int k = k0; k < k0 + kWiden; ++k) {
+            if (h == 0 && k % 2 == 0) prefetch_ahead_part(w + b, k / 2, 2, pf);  // tile.h: spread
             const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[k][h * kHalf]));
             __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
             if constexpr (kFive) {
@@ -111,7 +111,6 @@ struct Q8_0x16 {
     for (auto& row : acc)
       for (auto& v : row) v = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b, pf);
       float xd[X];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) xd[c] = x[c].d[b];
@@ -122,6 +121,7 @@ struct Q8_0x16 {
         for (int c = 0; c < X; ++c) s[c] = _mm256_setzero_si256();
         DSV2_UNROLL
         for (int p = 0; p < kQK / 2; ++p) {
+          if (h == 0 && p % 8 == 0) prefetch_ahead_part(w + b, p / 8, 2, pf);  // tile.h: spread
           const __m256i wq = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs[p][h * kHalf])));
           DSV2_UNROLL
           for (int c = 0; c < X; ++c)

@@ -50,7 +50,6 @@ struct Nibbles16 {
     for (int c = 0; c < X; ++c) x[c] = act_q8_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b, pf);
       __m512i s[X][C];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) {
@@ -59,6 +58,7 @@ struct Nibbles16 {
       }
       DSV2_UNROLL
       for (int k = 0; k < 4; ++k) {
+        if (k % 2 == 0) prefetch_ahead_part(w + b, k / 2, 2, pf);  // tile.h: spread over the block
         const __m512i v = _mm512_loadu_si512(w[b].qs[k]);
         __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
         if constexpr (kFive) {
@@ -100,7 +100,6 @@ struct Q8_0x16 {
     for (int c = 0; c < X; ++c) x[c] = act_q16_0_row(a.x + (j0 + c) * a.x_stride, a.n), acc[c] = _mm512_setzero_ps();
     constexpr int C = kChains<X, 4>;
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b, pf);
       __m512i s[X][C];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c)
@@ -108,6 +107,7 @@ struct Q8_0x16 {
         for (int k = 0; k < C; ++k) s[c][k] = _mm512_setzero_si512();
       DSV2_UNROLL
       for (int p = 0; p < kQK / 2; ++p) {
+        if (p % 8 == 0) prefetch_ahead_part(w + b, p / 8, 2, pf);  // tile.h: spread over the block
         // values 2p, 2p + 1 of the 16 rows, sign-extended to int16 pairs
         const __m512i wq = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[p])));
         DSV2_UNROLL

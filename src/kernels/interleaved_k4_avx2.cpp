@@ -51,7 +51,6 @@ struct Kx16 {
       for (auto& v : row) v = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b, pf);
       DSV2_UNROLL
       for (int h = 0; h < 2; ++h) {
         const Scales s(w[b], h * kHalf);
@@ -60,6 +59,7 @@ struct Kx16 {
         for (int c = 0; c < X; ++c) isum[c] = _mm256_setzero_si256();
         DSV2_UNROLL
         for (int k = 0; k < 4; ++k) {
+          if (h == 0) prefetch_ahead_part(w + b, k, 4, pf);  // tile.h: spread over the super-block
           __m256i lo32[X], hi32[X];
           DSV2_UNROLL
           for (int c = 0; c < X; ++c) lo32[c] = hi32[c] = _mm256_setzero_si256();

@@ -48,13 +48,13 @@ struct Kx16 {
     for (int c = 0; c < X; ++c) x[c] = reinterpret_cast<const BlockQ8K*>(a.x + (j0 + c) * a.x_stride), acc[c] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b, pf);
       const Scales s(w[b], 0);
       __m512i isum[X];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) isum[c] = _mm512_setzero_si512();
       DSV2_UNROLL
       for (int k = 0; k < 4; ++k) {
+        prefetch_ahead_part(w + b, k, 4, pf);  // tile.h: spread over the super-block
         __m512i lo_sum[X][C], hi_sum[X][C];
         DSV2_UNROLL
         for (int c = 0; c < X; ++c)

@@ -41,13 +41,13 @@ struct Q6_Kx16 {
       for (auto& v : row) v = _mm256_setzero_ps();
     const __m256i ones = _mm256_set1_epi16(1);
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b, pf);
       DSV2_UNROLL
       for (int h = 0; h < 2; ++h) {
         __m256i isum[X];
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) isum[c] = _mm256_setzero_si256();
         for (int t = 0; t < 8; ++t) {
+          if (h == 0) prefetch_ahead_part(w + b, t, 8, pf);  // tile.h: spread over the super-block
           __m256i dot[X][2];
           DSV2_UNROLL
           for (int c = 0; c < X; ++c) dot[c][0] = dot[c][1] = _mm256_setzero_si256();

@@ -53,12 +53,12 @@ struct Q6_Kx16 {
     DSV2_UNROLL
     for (int c = 0; c < X; ++c) x[c] = reinterpret_cast<const BlockQ8K*>(a.x + (j0 + c) * a.x_stride), acc[c] = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_ahead(w + b, pf);
       __m512i isum[X];
       DSV2_UNROLL
       for (int c = 0; c < X; ++c) isum[c] = _mm512_setzero_si512();
       DSV2_UNROLL
       for (int t = 0; t < 8; ++t) {
+        prefetch_ahead_part(w + b, t, 8, pf);  // tile.h: spread over the super-block
         __m512i dot[X][2];
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) dot[c][0] = dot[c][1] = _mm512_setzero_si512();

@@ -75,15 +75,40 @@ void gemm_row_groups(const GemmArgs& a) {
 // VM, 2 threads, 64 KiB ahead: the Q4_0 gemv over Lite's expert matrices 53 -> 63 GB/s, Lite
 // decode 30-44% faster (Q4_0, Q8_0). Which kernels use it is per CPU (dispatch.cpp), as is
 // d.non_temporal, the hint of the L2 and page prefetches.
+// Kernels issue a block's prefetches in parts spread over its compute (prefetch_ahead_part at
+// the start of each of n parts of the block), not all at the block's start: a burst of 36-53
+// prefetches for one 2.3-3.4 KB K-quant super-block stalled Zen 4 until memory answered, so
+// compute and memory took turns instead of overlapping. Zen 4, Lite decode, time per token with
+// the parts against the burst (tokens alternated in one process): Q5_K 0.56, Q8_0 0.96, Q4_K
+// 0.98, Q4_0 0.99; a single-thread Q6_K gemv read 2.4x faster (docs/benchmarks.md).
+
+// The cache lines that start in part `part` of `parts` equal byte ranges of [a, a + size):
+// line addresses first, first + 64, ... below end. Over all parts, each line that starts inside
+// the block comes exactly once.
+struct LineSpan {
+  std::uintptr_t first, end;
+};
+constexpr LineSpan part_lines(std::uintptr_t a, std::size_t size, int part, int parts) {
+  const std::uintptr_t lo = a + size * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts);
+  const std::uintptr_t hi = a + size * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts);
+  return {(lo + 63) & ~std::uintptr_t{63}, hi};
+}
+
 template <class Block>
-inline void prefetch_ahead(const Block* blk, const PrefetchDistances& d) {
-  const auto a = reinterpret_cast<std::uintptr_t>(blk);
-  for (std::uintptr_t l = (a + 63) & ~std::uintptr_t{63}; l < a + sizeof(Block); l += 64) {
+inline void prefetch_ahead_part(const Block* blk, int part, int parts, const PrefetchDistances& d) {
+  const LineSpan span = part_lines(reinterpret_cast<std::uintptr_t>(blk), sizeof(Block), part, parts);
+  for (std::uintptr_t l = span.first; l < span.end; l += 64) {
     const char* p = reinterpret_cast<const char*>(l);
     if (d.l1 != 0) prefetch_l1(p + d.l1);
     prefetch_far(p + d.l2, d.non_temporal);
     if (d.page != 0 && (l & 4095) == 0) prefetch_far(p + d.page, d.non_temporal);
   }
+}
+
+// The whole block's prefetches at once (small blocks: a few lines).
+template <class Block>
+inline void prefetch_ahead(const Block* blk, const PrefetchDistances& d) {
+  prefetch_ahead_part(blk, 0, 1, d);
 }
 
 // Reference driver: one dot product per (weight row, activation row) pair.

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "kernels/kernels.h"
+#include "kernels/tile.h"
 #include "util/error.h"
 
 namespace dsv2::kernels {
@@ -66,6 +68,26 @@ TEST(Prefetch, ActiveDistancesAreWholeLinesAhead) {
     EXPECT_EQ(d.l2 % 64, 0u);
     EXPECT_EQ(d.page % 4096, 0u);
   }
+}
+
+// A block's prefetches may be issued in parts (tile.h): over all parts, every line that starts
+// inside the block must come exactly once, whatever the block's size and alignment.
+TEST(Prefetch, BlockPartsCoverEachLineOnce) {
+  for (std::size_t size : {std::size_t{288}, std::size_t{544}, std::size_t{2304}, std::size_t{2816}, std::size_t{3360}})
+    for (std::uintptr_t a = 4096; a < 4096 + 64; a += 16)
+      for (int parts : {1, 2, 3, 4, 8}) {
+        std::set<std::uintptr_t> seen;
+        std::size_t count = 0;
+        for (int k = 0; k < parts; ++k) {
+          const LineSpan s = part_lines(a, size, k, parts);
+          EXPECT_EQ(s.first % 64, 0u);
+          for (std::uintptr_t l = s.first; l < s.end; l += 64) seen.insert(l), ++count;
+        }
+        std::set<std::uintptr_t> want;
+        for (std::uintptr_t l = (a + 63) / 64 * 64; l < a + size; l += 64) want.insert(l);
+        EXPECT_EQ(count, want.size()) << "size " << size << " at " << a % 64 << ", " << parts << " parts";
+        EXPECT_EQ(seen, want) << "size " << size << " at " << a % 64 << ", " << parts << " parts";
+      }
 }
 
 }  // namespace
