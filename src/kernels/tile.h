@@ -76,11 +76,12 @@ void gemm_row_groups(const GemmArgs& a) {
 // decode 30-44% faster (Q4_0, Q8_0). Which kernels use it is per CPU (dispatch.cpp), as is
 // d.non_temporal, the hint of the L2 and page prefetches.
 // Kernels issue a block's prefetches in parts spread over its compute (prefetch_ahead_part at
-// the start of each of n parts of the block), not all at the block's start: a burst of 36-53
-// prefetches for one 2.3-3.4 KB K-quant super-block stalled Zen 4 until memory answered, so
-// compute and memory took turns instead of overlapping. Zen 4, Lite decode, time per token with
-// the parts against the burst (tokens alternated in one process): Q5_K 0.56, Q8_0 0.96, Q4_K
-// 0.98, Q4_0 0.99; a single-thread Q6_K gemv read 2.4x faster (docs/benchmarks.md).
+// the start of each of n parts), not all at the block's start: on Zen 4 a burst of 36-53
+// prefetches per 2.3-3.4 KB K-quant super-block made compute and memory take turns instead of
+// overlapping (likely the core's miss buffers filling up). Lite decode, time per token in parts
+// against the burst (tokens alternated in one process): Q6_K 0.57, Q5_K 0.56-0.93 (it varied
+// with the host; AVX2 0.88), Q8_0 0.96-1.00, Q4_0 0.99, Q4_K 0.98-1.01; a one-thread gemv from
+// memory: Q6_K 1.95x, Q5_K 2.2x as fast (docs/benchmarks.md, Zen 4 tenth session).
 
 // The cache lines that start in part `part` of `parts` equal byte ranges of [a, a + size):
 // line addresses first, first + 64, ... below end. Over all parts, each line that starts inside
