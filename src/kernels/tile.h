@@ -59,6 +59,18 @@ void gemm_row_groups(const GemmArgs& a) {
       table[static_cast<std::size_t>((a.nx - j < K::kX ? a.nx - j : K::kX) - 1)](a, i, j);
 }
 
+// The cache lines that start in part `part` of `parts` equal byte ranges of [a, a + size):
+// line addresses first, first + 64, ... below end. Over all parts, each line that starts inside
+// the block comes exactly once.
+struct LineSpan {
+  std::uintptr_t first, end;
+};
+constexpr LineSpan part_lines(std::uintptr_t a, std::size_t size, int part, int parts) {
+  const std::uintptr_t lo = a + size * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts);
+  const std::uintptr_t hi = a + size * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts);
+  return {(lo + 63) & ~std::uintptr_t{63}, hi};
+}
+
 // Interleaved micro-kernels prefetch ahead of the block they read, into L1 and, further ahead,
 // into L2 (or into L2 alone where that streams faster). A group's blocks are one contiguous
 // stream, but with ~8 integer dot instructions per 288-byte Q4_0 block the out-of-order window
@@ -82,19 +94,6 @@ void gemm_row_groups(const GemmArgs& a) {
 // against the burst (tokens alternated in one process): Q6_K 0.57, Q5_K 0.56-0.93 (it varied
 // with the host; AVX2 0.88), Q8_0 0.96-1.00, Q4_0 0.99, Q4_K 0.98-1.01; a one-thread gemv from
 // memory: Q6_K 1.95x, Q5_K 2.2x as fast (docs/benchmarks.md, Zen 4 tenth session).
-
-// The cache lines that start in part `part` of `parts` equal byte ranges of [a, a + size):
-// line addresses first, first + 64, ... below end. Over all parts, each line that starts inside
-// the block comes exactly once.
-struct LineSpan {
-  std::uintptr_t first, end;
-};
-constexpr LineSpan part_lines(std::uintptr_t a, std::size_t size, int part, int parts) {
-  const std::uintptr_t lo = a + size * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts);
-  const std::uintptr_t hi = a + size * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts);
-  return {(lo + 63) & ~std::uintptr_t{63}, hi};
-}
-
 template <class Block>
 inline void prefetch_ahead_part(const Block* blk, int part, int parts, const PrefetchDistances& d) {
   const LineSpan span = part_lines(reinterpret_cast<std::uintptr_t>(blk), sizeof(Block), part, parts);
