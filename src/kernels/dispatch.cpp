@@ -102,9 +102,10 @@ static unsigned cpu_family() {
 //   1.26 (Q8_0), 12 KiB 1.05, 2-3 KiB alike, the page prefetch 1.09 (it helps Zen 5, not Zen 4),
 //   an L1 prefetch 256 B ahead as well 1.10 (Q8_0). The interleaved K-quant kernels likewise:
 //   Lite Q4_K 0.86-0.91 of 1 KiB / 8 KiB, prefetchnta against prefetcht1 0.95 while the host
-//   reads fast, 1.02-1.03 while it reads slowly (Q5_K_R16 and Q6_K_R16 follow Q4_K_R16, not
-//   measured). Batches of 2-8 rows (one register tile) get the decode setting unmeasured: like
-//   decode, they read each weight once.
+//   reads fast, 1.02-1.03 while it reads slowly. Q5_K_R16 and Q6_K_R16 follow Q4_K_R16; with
+//   the prefetches spread over each super-block (tile.h), Lite Q5_K decode against 4 KiB nta:
+//   prefetcht1 1.24, 8 KiB 0.99, 2 KiB 1.03 (Q6_K not measured). Batches of 2-8 rows (one
+//   register tile) get the decode setting unmeasured: like decode, they read each weight once.
 // - Zen 5 and later: an L1 prefetch slows a plain read (44 GB/s with 1 KiB into L1, 34-41 with
 //   1 KiB into L1 plus 12 KiB into L2, 48-50 with 12 KiB into L2 alone). The Q4_0 kernel follows:
 //   L2 alone decodes 11-17% faster than 1 KiB / 8 KiB (8-24 KiB alike). The Q8_0 kernel, with
