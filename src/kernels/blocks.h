@@ -106,22 +106,26 @@ struct BlockQ5_0x16 {
   std::uint64_t hmask[4][2];
   std::uint8_t qs[4][kRowGroup][4];
 };
-// Super-block b of 16 Q6_K rows. Piece p = 4t + i holds, per row, 8 of the 6-bit values: the low
-// nibble of byte j is value 32t + 4i + j (sub-block 2t), the high nibble value 32t + 16 + 4i + j
-// (sub-block 2t + 1). Their top two bits are in hb[p / 2][r][j], for the pieces 2u, 2u + 1 of a
-// pair: bits 0-1 piece 2u's low-nibble value, 2-3 piece 2u + 1's, 4-5 piece 2u's high-nibble
-// value, 6-7 piece 2u + 1's. scales[s][r] is row r's int8 scale of sub-block s.
+// Super-block b of 16 Q6_K rows. Piece p = 4t + i holds, per row, 8 of the 6-bit values: side 0
+// is values 32t + 4i + j (sub-block 2t), side 1 values 32t + 16 + 4i + j (sub-block 2t + 1),
+// j = 0..3. The pieces 2u, 2u + 1 of pair u share three vectors v[u][k] (k = 0, 1, 2) that hold
+// four sides: bits 0-5 of v[u][k][r][j] are side k of the pair (0, 1: piece 2u's low and high
+// sides, 2: piece 2u + 1's low side), bits 6-7 are bits 2k, 2k + 1 of the fourth (piece 2u + 1's
+// high side). Three sides are then one and each and the fourth is gathered from the three top-bit
+// pairs, where Q6_K's own split (a nibble plus two bits elsewhere) costs a shift and a merge for
+// every side. scales[s][r] is row r's int8 scale of sub-block s.
 struct BlockQ6_Kx16 {
   std::uint16_t d[kRowGroup];  // f16
   std::int8_t scales[16][kRowGroup];
-  std::uint8_t qs[32][kRowGroup][4];
-  std::uint8_t hb[16][kRowGroup][4];
+  std::uint8_t v[16][3][kRowGroup][4];
 };
 
 // Row r's 6-bit value of piece p, side s, byte j of a Q6_K_R16 group.
 static inline int q6_kx16_value(const BlockQ6_Kx16& w, int p, int s, int r, int j) {
-  const int nibble = s == 0 ? w.qs[p][r][j] & 0xF : w.qs[p][r][j] >> 4;
-  return nibble | ((w.hb[p / 2][r][j] >> (4 * s + 2 * (p % 2))) & 3) << 4;
+  const auto& v = w.v[p / 2];
+  const int k = 2 * (p % 2) + s;
+  if (k < 3) return v[k][r][j] & 63;
+  return v[0][r][j] >> 6 | (v[1][r][j] >> 6) << 2 | (v[2][r][j] >> 6) << 4;
 }
 
 static_assert(sizeof(BlockQ4_0x16) == kRowGroup * sizeof(BlockQ4_0));

@@ -90,15 +90,13 @@ struct Q5Layout {
 
 // Q6_K: the 6-bit values unpacked (quant_impl.h), then regrouped as BlockQ6_Kx16 says.
 struct Q6KLayout {
-  // Value of piece p, side s (0: low nibbles), byte j, and where its top two bits sit in hb.
+  // Value of piece p, side s (0: low), byte j.
   static int value(int p, int s, int j) { return 32 * (p / 4) + 16 * s + 4 * (p % 4) + j; }
-  static int top_shift(int p, int s) { return 4 * s + 2 * (p % 2); }
 
   static void interleave(const std::uint8_t* in, std::int64_t n, std::uint8_t* out) {
     const std::size_t row = static_cast<std::size_t>(n / kQKK) * sizeof(BlockQ6K);
     auto* g = reinterpret_cast<BlockQ6_Kx16*>(out);
     for (std::int64_t b = 0; b < n / kQKK; ++b, ++g) {
-      std::memset(g->hb, 0, sizeof g->hb);
       for (std::size_t r = 0; r < kRowGroup; ++r) {
         BlockQ6K blk;
         std::memcpy(&blk, in + r * row + static_cast<std::size_t>(b) * sizeof(BlockQ6K), sizeof blk);
@@ -106,11 +104,11 @@ struct Q6KLayout {
         unpack_q6k(blk, L);
         g->d[r] = blk.d;
         for (int s = 0; s < 16; ++s) g->scales[s][r] = blk.scales[s];
-        for (int p = 0; p < 32; ++p)
+        for (int u = 0; u < 16; ++u)
           for (int j = 0; j < 4; ++j) {
-            const std::uint8_t lo = L[value(p, 0, j)], hi = L[value(p, 1, j)];
-            g->qs[p][r][j] = static_cast<std::uint8_t>((lo & 0xF) | (hi & 0xF) << 4);
-            g->hb[p / 2][r][j] |= static_cast<std::uint8_t>((lo >> 4) << top_shift(p, 0) | (hi >> 4) << top_shift(p, 1));
+            const int fourth = L[value(2 * u + 1, 1, j)];
+            for (int k = 0; k < 3; ++k)
+              g->v[u][k][r][j] = static_cast<std::uint8_t>(L[value(2 * u + k / 2, k % 2, j)] | ((fourth >> (2 * k)) & 3) << 6);
           }
       }
     }

@@ -1,9 +1,9 @@
 // AVX2 kernel for Q6_K_R16 (blocks.h) against Q8_K activations: a 256-bit vector holds 8 rows,
-// so each group is computed as two halves of 8 rows. Bits 4 and 5 come from the pair's hb bytes
-// (a shift, an and, an or); vpmaddubsw products are summed as int16 two pieces at a time
-// (|sum| <= 4 * 63 * 128 = 32256) before vpmaddwd widens them; the "- 32" comes off via the
-// activation sub-block sums and vpmulld applies the int8 scales. Bit-identical to the scalar
-// reference in interleaved_scalar.cpp.
+// so each group is computed as two halves of 8 rows. A pair's three vectors give three sides
+// with one and each and the fourth from their top-bit pairs (three shifts, three ands, two ors);
+// vpmaddubsw products are summed as int16 one pair at a time (|sum| <= 4 * 63 * 128 = 32256)
+// before vpmaddwd widens them; the "- 32" comes off via the activation sub-block sums and vpmulld
+// applies the int8 scales. Bit-identical to the scalar reference in interleaved_scalar.cpp.
 #include <immintrin.h>
 
 #include <cstring>
@@ -18,12 +18,17 @@ namespace {
 
 constexpr int kHalf = kRowGroup / 2;
 
-// Values of piece p, side s (0: low nibbles) as bytes in [0, 63], as in interleaved_k6_avx512.cpp.
-inline __m256i values(int p, int s, __m256i v, __m256i hb) {
-  const __m256i q = _mm256_and_si256(s == 0 ? v : _mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
-  const int shift = 4 - (4 * s + 2 * (p % 2));
-  const __m256i top = shift > 0 ? _mm256_slli_epi16(hb, shift) : shift < 0 ? _mm256_srli_epi16(hb, -shift) : hb;
-  return _mm256_or_si256(q, _mm256_and_si256(top, _mm256_set1_epi8(0x30)));
+// The four sides of pair u, rows of half h, as bytes in [0, 63] (blocks.h), as in
+// interleaved_k6_avx512.cpp: the 16-bit shifts pull bits across bytes, the ands drop them.
+inline void pair_values(const std::uint8_t (*v)[kRowGroup][4], int h, __m256i (&out)[4]) {
+  const auto load = [&](int k) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v[k][h * kHalf])); };
+  const __m256i a = load(0), b = load(1), c = load(2);
+  const auto bits = [](__m256i x, int m) { return _mm256_and_si256(x, _mm256_set1_epi8(static_cast<char>(m))); };
+  out[0] = bits(a, 63);
+  out[1] = bits(b, 63);
+  out[2] = bits(c, 63);
+  out[3] = _mm256_or_si256(_mm256_or_si256(bits(_mm256_srli_epi16(a, 6), 0x03), bits(_mm256_srli_epi16(b, 4), 0x0C)),
+                           bits(_mm256_srli_epi16(c, 2), 0x30));
 }
 
 struct Q6_Kx16 {
@@ -52,22 +57,19 @@ struct Q6_Kx16 {
           DSV2_UNROLL
           for (int c = 0; c < X; ++c) dot[c][0] = dot[c][1] = _mm256_setzero_si256();
           DSV2_UNROLL
-          for (int i0p = 0; i0p < 4; i0p += 2) {
+          for (int u = 0; u < 2; ++u) {
             __m256i s16[X][2];
             DSV2_UNROLL
             for (int c = 0; c < X; ++c) s16[c][0] = s16[c][1] = _mm256_setzero_si256();
+            __m256i v[4];
+            pair_values(w[b].v[2 * t + u], h, v);
             DSV2_UNROLL
-            for (int i = i0p; i < i0p + 2; ++i) {
-              const int p = 4 * t + i;
-              const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[p][h * kHalf]));
-              const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].hb[p / 2][h * kHalf]));
-              const __m256i lo = values(p, 0, v, hb), hi = values(p, 1, v, hb);
+            for (int k = 0; k < 4; ++k) {
+              // side k: piece 4t + 2u + k / 2, sub-block 2t + k % 2
+              const int at = 32 * t + 16 * (k % 2) + 8 * u + 4 * (k / 2);
               DSV2_UNROLL
-              for (int c = 0; c < X; ++c) {
-                const std::int8_t* q = x[c][b].qs + 32 * t + 4 * i;
-                s16[c][0] = _mm256_add_epi16(s16[c][0], _mm256_maddubs_epi16(lo, broadcast32(q)));
-                s16[c][1] = _mm256_add_epi16(s16[c][1], _mm256_maddubs_epi16(hi, broadcast32(q + 16)));
-              }
+              for (int c = 0; c < X; ++c)
+                s16[c][k % 2] = _mm256_add_epi16(s16[c][k % 2], _mm256_maddubs_epi16(v[k], broadcast32(x[c][b].qs + at)));
             }
             DSV2_UNROLL
             for (int c = 0; c < X; ++c)

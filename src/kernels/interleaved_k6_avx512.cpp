@@ -1,8 +1,9 @@
 // AVX-512 VNNI kernel for Q6_K_R16 (blocks.h) against Q8_K activations: lane r of every vector
-// is weight row r of the group. Each piece's nibbles get their top two bits from the pair's hb
-// vector (a shift and one vpternlogd); 4 vpdpbusd per sub-block of 16 values give the 16 rows' dot
-// products, the "- 32" comes off as 32 * (activation sub-block sum), one vpmulld applies the int8
-// scales. Bit-identical to the scalar reference in interleaved_scalar.cpp.
+// is weight row r of the group. A pair's three vectors give three sides with one and each and
+// the fourth from their top-bit pairs (three shifts, two bit selects, an and); 4 vpdpbusd per
+// sub-block of 16 values give the 16 rows' dot products, the "- 32" comes off as
+// 32 * (activation sub-block sum), one vpmulld applies the int8 scales. Bit-identical to the
+// scalar reference in interleaved_scalar.cpp.
 #include <cstring>
 
 #include "kernels/avx512_util.h"
@@ -13,32 +14,19 @@ namespace dsv2::kernels::avx512 {
 
 namespace {
 
-// Values of piece p, side s (0: low nibbles) as bytes in [0, 63]: the nibbles v, their top bits
-// moved from bit 4 * s + 2 * (p % 2) of hb to bits 4-5 (16-bit shifts: what crosses a byte is
-// masked off).
-template <int kShift>
-inline __m512i shifted(__m512i hb) {
-  if constexpr (kShift > 0) return _mm512_slli_epi16(hb, kShift);
-  else if constexpr (kShift < 0) return _mm512_srli_epi16(hb, -kShift);
-  else return hb;
-}
-template <int P, int S>
-inline __m512i values(__m512i v, __m512i hb) {
-  const __m512i q = _mm512_and_si512(S == 0 ? v : _mm512_srli_epi16(v, 4), _mm512_set1_epi8(0x0F));
-  // q | (top & 0x30): vpternlogd with table a | (b & c)
-  return _mm512_ternarylogic_epi32(q, shifted<4 - (4 * S + 2 * P)>(hb), _mm512_set1_epi8(0x30), 0xF8);
-}
+// (a & m) | (b & ~m), bit by bit: vpternlogd's table for "c ? a : b".
+inline __m512i select_bits(__m512i m, __m512i a, __m512i b) { return _mm512_ternarylogic_epi32(a, b, m, 0xE4); }
 
-// One piece (P: its place in the pair) against X activation rows, value offset `at`.
-template <int P, int X>
-inline void piece(const void* qs, __m512i hb, const BlockQ8K* const* x, std::int64_t b, int at, __m512i (*dot)[2]) {
-  const __m512i v = _mm512_loadu_si512(qs);
-  const __m512i lo = values<P, 0>(v, hb), hi = values<P, 1>(v, hb);
-  DSV2_UNROLL
-  for (int c = 0; c < X; ++c) {
-    dot[c][0] = _mm512_dpbusd_epi32(dot[c][0], lo, broadcast32(x[c][b].qs + at));
-    dot[c][1] = _mm512_dpbusd_epi32(dot[c][1], hi, broadcast32(x[c][b].qs + at + 16));
-  }
+// The four sides of pair u as bytes in [0, 63] (blocks.h): v[0..2] & 63, and the fourth from
+// bits 6-7 of each. The 16-bit shifts pull bits across bytes; what crosses is selected away.
+inline void pair_values(const std::uint8_t (*v)[kRowGroup][4], __m512i (&out)[4]) {
+  const __m512i six = _mm512_set1_epi8(63);
+  const __m512i a = _mm512_loadu_si512(v[0]), b = _mm512_loadu_si512(v[1]), c = _mm512_loadu_si512(v[2]);
+  out[0] = _mm512_and_si512(a, six);
+  out[1] = _mm512_and_si512(b, six);
+  out[2] = _mm512_and_si512(c, six);
+  const __m512i low4 = select_bits(_mm512_set1_epi8(0x03), _mm512_srli_epi16(a, 6), _mm512_srli_epi16(b, 4));
+  out[3] = _mm512_and_si512(select_bits(_mm512_set1_epi8(0x0F), low4, _mm512_srli_epi16(c, 2)), six);
 }
 
 struct Q6_Kx16 {
@@ -63,10 +51,16 @@ struct Q6_Kx16 {
         DSV2_UNROLL
         for (int c = 0; c < X; ++c) dot[c][0] = dot[c][1] = _mm512_setzero_si512();
         DSV2_UNROLL
-        for (int u = 0; u < 2; ++u) {
-          const __m512i hb = _mm512_loadu_si512(w[b].hb[2 * t + u]);
-          piece<0, X>(w[b].qs[4 * t + 2 * u], hb, x, b, 32 * t + 8 * u, dot);
-          piece<1, X>(w[b].qs[4 * t + 2 * u + 1], hb, x, b, 32 * t + 8 * u + 4, dot);
+        for (int h = 0; h < 2; ++h) {
+          __m512i v[4];
+          pair_values(w[b].v[2 * t + h], v);
+          DSV2_UNROLL
+          for (int k = 0; k < 4; ++k) {
+            // side k: piece 4t + 2h + k / 2, sub-block 2t + k % 2
+            const int at = 32 * t + 16 * (k % 2) + 8 * h + 4 * (k / 2);
+            DSV2_UNROLL
+            for (int c = 0; c < X; ++c) dot[c][k % 2] = _mm512_dpbusd_epi32(dot[c][k % 2], v[k], broadcast32(x[c][b].qs + at));
+          }
         }
         DSV2_UNROLL
         for (int s = 0; s < 2; ++s) {
