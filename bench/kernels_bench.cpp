@@ -1,7 +1,7 @@
 // matmul throughput per weight type: rows = 1 (decode, memory bound: GB/s of weight bytes) and
 // rows = 64 (prompt processing, compute bound: GFLOP/s) at 1 and 2 threads, on the shapes of
 // DeepSeek-V2-Lite's expert down projection (2048 x 1408) and dense MLP (10944 x 2048).
-// Shapes are [out, in]. q4_0_r16 / q8_0_r16 are the row-interleaved layouts models load into.
+// Shapes are [out, in]. The *_r16 types are the row-interleaved layouts models load into.
 // The weights of each case are 4 copies cycled through (>= 4x the last-level cache for the big
 // shape) so gemv numbers measure memory, not cache.
 #include <benchmark/benchmark.h>
@@ -91,8 +91,9 @@ void register_all() {
       benchmark::RegisterBenchmark(name.c_str(), BM_lanes, dots, nq)
           ->Arg(64)->Arg(1536)->ArgName("rows")->MinTime(0.3)->Unit(benchmark::kMicrosecond);
     }
-  const DType types[] = {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_0, DType::Q8_0, DType::Q4_K,
-                         DType::Q5_K, DType::Q6_K, DType::F16, DType::BF16, DType::F32};
+  const DType types[] = {DType::Q4_0_R16, DType::Q8_0_R16, DType::Q4_K_R16, DType::Q5_K_R16, DType::Q6_K_R16,
+                         DType::Q4_0,     DType::Q8_0,     DType::Q4_K,     DType::Q5_K,     DType::Q6_K,
+                         DType::F16,      DType::BF16,     DType::F32};
   for (DType t : types) {
     // K-quants need columns in multiples of 256, which 1408 is not: they run the expert
     // gate/up shape 1408 x 2048 instead (same size).
