@@ -99,7 +99,8 @@ static unsigned cpu_family() {
 //   Q8_0 kernels, 4 KiB into L2 alone with the non-temporal hint and no page prefetch: decode
 //   tokens alternated in one process, time per token against 1 KiB / 8 KiB, Q4_0 0.81 (fast
 //   host), Q8_0 0.88 (fast) and 0.95 (slow); prefetcht1 instead of prefetchnta 1.10 (Q4_0) and
-//   1.26 (Q8_0), 12 KiB 1.05, 2-3 KiB alike, the page prefetch 1.09 (it helps Zen 5, not Zen 4),
+//   1.26 (Q8_0), 12 KiB 1.05, 2-3 KiB alike, the page prefetch 1.09 (it helps Zen 5, not Zen 4;
+//   with the spread prefetches of tile.h, Q8_0 with the host fast: 64 KiB 0.98-1.02, 32 KiB 1.03),
 //   an L1 prefetch 256 B ahead as well 1.10 (Q8_0). The interleaved K-quant kernels likewise:
 //   Lite Q4_K 0.86-0.91 of 1 KiB / 8 KiB, prefetchnta against prefetcht1 0.95 while the host
 //   reads fast, 1.02-1.03 while it reads slowly. Q5_K_R16 and Q6_K_R16 follow Q4_K_R16; with
