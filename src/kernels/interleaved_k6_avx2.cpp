@@ -18,8 +18,9 @@ namespace {
 
 constexpr int kHalf = kRowGroup / 2;
 
-// The four sides of pair u, rows of half h, as bytes in [0, 63] (blocks.h), as in
-// interleaved_k6_avx512.cpp: the 16-bit shifts pull bits across bytes, the ands drop them.
+// The four sides of a pair (v: its three vectors), rows of half h, as bytes in [0, 63]
+// (blocks.h), as in interleaved_k6_avx512.cpp: the 16-bit shifts pull bits across bytes, the ands
+// drop them.
 inline void pair_values(const std::uint8_t (*v)[kRowGroup][4], int h, __m256i (&out)[4]) {
   const auto load = [&](int k) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v[k][h * kHalf])); };
   const __m256i a = load(0), b = load(1), c = load(2);

@@ -17,16 +17,17 @@ namespace {
 // (a & m) | (b & ~m), bit by bit: vpternlogd's table for "c ? a : b".
 inline __m512i select_bits(__m512i m, __m512i a, __m512i b) { return _mm512_ternarylogic_epi32(a, b, m, 0xE4); }
 
-// The four sides of pair u as bytes in [0, 63] (blocks.h): v[0..2] & 63, and the fourth from
-// bits 6-7 of each. The 16-bit shifts pull bits across bytes; what crosses is selected away.
+// The four sides of a pair (v: its three vectors) as bytes in [0, 63] (blocks.h): v[0..2] & 63,
+// and the fourth from bits 6-7 of each. The 16-bit shifts pull bits across bytes; what crosses
+// is selected away.
 inline void pair_values(const std::uint8_t (*v)[kRowGroup][4], __m512i (&out)[4]) {
-  const __m512i six = _mm512_set1_epi8(63);
+  const __m512i low6 = _mm512_set1_epi8(63);
   const __m512i a = _mm512_loadu_si512(v[0]), b = _mm512_loadu_si512(v[1]), c = _mm512_loadu_si512(v[2]);
-  out[0] = _mm512_and_si512(a, six);
-  out[1] = _mm512_and_si512(b, six);
-  out[2] = _mm512_and_si512(c, six);
+  out[0] = _mm512_and_si512(a, low6);
+  out[1] = _mm512_and_si512(b, low6);
+  out[2] = _mm512_and_si512(c, low6);
   const __m512i low4 = select_bits(_mm512_set1_epi8(0x03), _mm512_srli_epi16(a, 6), _mm512_srli_epi16(b, 4));
-  out[3] = _mm512_and_si512(select_bits(_mm512_set1_epi8(0x0F), low4, _mm512_srli_epi16(c, 2)), six);
+  out[3] = _mm512_and_si512(select_bits(_mm512_set1_epi8(0x0F), low4, _mm512_srli_epi16(c, 2)), low6);
 }
 
 struct Q6_Kx16 {
