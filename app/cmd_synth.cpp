@@ -25,7 +25,7 @@ void setup(CLI::App& root) {
   cmd->add_option("-o,--output", opt->out_dir,
                   "Output directory (created if missing), or a .gguf file (llama.cpp deepseek2)")->required();
   auto gguf_type = std::make_shared<std::string>("f16");
-  cmd->add_option("--type", *gguf_type, "GGUF output: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k")
+  cmd->add_option("--type", *gguf_type, "GGUF output: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, or a llama.cpp K-quant mix: q4_k_m, q4_k_s, q5_k_m, q5_k_s")
       ->capture_default_str();
   cmd->add_option("--dtype", *dtype, "Weight dtype: f32 or bf16")->capture_default_str();
   cmd->add_option("--seed", opt->generate.seed, "Random seed (same seed, same bytes)")
@@ -37,7 +37,7 @@ void setup(CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("--force", opt->force, "Write into a non-empty output directory");
   cmd->callback([opt, dtype, gguf_type] {
-    opt->gguf_type = dsv2::tools::parse_weight_type(*gguf_type);
+    opt->gguf_type = dsv2::tools::parse_file_type(*gguf_type);
     dsv2::check(*dtype == "f32" || *dtype == "bf16",
                 "synth: --dtype must be f32 or bf16, got '" + *dtype + "'");
     dsv2::dtype_from_name(*dtype, &opt->generate.dtype);

@@ -11,6 +11,7 @@
 
 #include "io/safetensors_writer.h"
 #include "model/config.h"
+#include "tools/gguf_output.h"
 
 namespace dsv2::tools {
 
@@ -33,10 +34,11 @@ class CheckpointSink {
 std::unique_ptr<CheckpointSink> make_hf_sink(const std::string& dir, const Config& config,
                                              std::uint64_t max_shard_bytes);
 
-// A llama.cpp deepseek2 GGUF file (legacy attn_kv_b layout) with matrices in `type`, quantized
+// A llama.cpp deepseek2 GGUF file (legacy attn_kv_b layout) with matrices in `type` (a weight
+// type or a K-quant mix, gguf_output.h), quantized
 // as the float32 values arrive; tokenizer metadata from tokenizer_dir when it has one. Takes
 // F32 tensors only.
-std::unique_ptr<CheckpointSink> make_gguf_sink(const std::string& path, const Config& config, DType type,
+std::unique_ptr<CheckpointSink> make_gguf_sink(const std::string& path, const Config& config, FileType type,
                                                const std::string& tokenizer_dir);
 
 }  // namespace dsv2::tools

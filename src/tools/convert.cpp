@@ -63,13 +63,6 @@ std::uint64_t tensor_bytes(DType t, const std::vector<std::int64_t>& shape) {
 
 }  // namespace
 
-DType parse_weight_type(const std::string& name) {
-  DType t{};
-  const bool ok = dtype_from_name(name, &t) && t != DType::I32 && t != DType::I64;
-  check(ok, "--type must be one of f32, f16, bf16, q8_0, q5_0, q5_1, q4_0, q4_k, q5_k, q6_k; got '" + name + "'");
-  return t;
-}
-
 void convert_to_gguf(const ConvertOptions& o) {
   const auto ck = Checkpoint::open_hf_dir(o.hf_dir);
   Config c = ck->config();
@@ -77,7 +70,7 @@ void convert_to_gguf(const ConvertOptions& o) {
   GgufWriter w(o.out);
   w.set("general.name", GgufWriteValue::string(std::filesystem::path(o.hf_dir).filename().string()));
   w.set("general.file_type", GgufWriteValue::u32(llama_file_type(o.type)));
-  if (dtype_is_quantized(o.type)) w.set("general.quantization_version", GgufWriteValue::u32(2));
+  if (dtype_is_quantized(o.type.base)) w.set("general.quantization_version", GgufWriteValue::u32(2));
   write_gguf_config(w, c, o.layout);
   const bool has_tokenizer = write_tokenizer_metadata(w, o.hf_dir, c.vocab_size);
   const std::vector<GgufTensorPlan> plan = gguf_tensor_plan(c, o.layout);
@@ -86,7 +79,7 @@ void convert_to_gguf(const ConvertOptions& o) {
   std::vector<DType> types;
   for (const GgufTensorPlan& t : plan) {
     std::string note;
-    types.push_back(gguf_tensor_type(t.name, t.shape, o.type, &note));
+    types.push_back(gguf_tensor_type(t.name, t.shape, o.type, static_cast<int>(c.num_layers), &note));
     if (!note.empty()) progress.note(note);
     w.add_tensor(t.name, types.back(), t.shape);
   }

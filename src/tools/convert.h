@@ -5,16 +5,13 @@
 #include <string>
 
 #include "model/gguf_layout.h"
-#include "tensor/dtype.h"
+#include "tools/gguf_output.h"
 
 namespace dsv2::tools {
 
-// "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k"; throws a one-line Error otherwise.
-DType parse_weight_type(const std::string& name);
-
 struct ConvertOptions {
   std::string hf_dir, out;
-  DType type = DType::F16;              // matrices; norms and the router stay F32
+  FileType type = DType::F16;           // matrices; norms and the router stay F32
   GgufLayout layout = GgufLayout::Mla;  // what current llama.cpp writes
   bool progress = true;
 };
@@ -22,7 +19,7 @@ void convert_to_gguf(const ConvertOptions& options);
 
 struct QuantizeOptions {
   std::string in, out;
-  DType type = DType::Q8_0;
+  FileType type = DType::Q8_0;
   bool progress = true;
 };
 void quantize_gguf(const QuantizeOptions& options);

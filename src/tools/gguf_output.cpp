@@ -10,12 +10,69 @@
 
 namespace dsv2::tools {
 
-DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>& shape, DType requested,
-                       std::string* note) {
+namespace {
+
+constexpr struct {
+  const char* suffix;
+  QuantMix mix;
+} kMixes[] = {{"_s", QuantMix::Small}, {"_m", QuantMix::Medium}};
+
+// llama.cpp's use_more_bits: the first and last eighth of the layers and every third between.
+bool more_bits(int layer, int n_layers) {
+  return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
+}
+
+// llama-quantize's choice in a K-quant mix before any fallback (llama_tensor_get_type without an
+// importance matrix, for the tensors a deepseek2 file has: its attn_v / attn_qkv rules name
+// tensors this architecture does not have, and its 8-expert rules are Mixtral's).
+DType mix_type(const std::string& name, FileType t, int n_layers) {
+  if (t.mix == QuantMix::Pure) return t.base;
+  if (name == "output.weight") return DType::Q6_K;
+  if (name.find("ffn_down") != std::string::npos) {
+    const int layer = gguf_block_index(name);
+    if (layer >= 0 && t.mix == QuantMix::Medium && more_bits(layer, n_layers)) return DType::Q6_K;
+    if (layer >= 0 && t.mix == QuantMix::Small && t.base == DType::Q4_K && layer < n_layers / 8) return DType::Q5_K;
+  }
+  return t.base;
+}
+
+}  // namespace
+
+int gguf_block_index(const std::string& name) {
+  if (!name.starts_with("blk.")) return -1;
+  int n = 0;
+  std::size_t i = 4;
+  for (; i < name.size() && i < 12 && name[i] >= '0' && name[i] <= '9'; ++i) n = 10 * n + (name[i] - '0');
+  return i > 4 && i < name.size() && name[i] == '.' ? n : -1;
+}
+
+FileType parse_file_type(const std::string& name) {
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  for (const auto& m : kMixes)
+    for (DType base : {DType::Q4_K, DType::Q5_K})
+      if (lower == std::string(dtype_name(base)) + m.suffix) return {base, m.mix};
+  DType t{};
+  const bool ok = dtype_from_name(lower, &t) && t != DType::I32 && t != DType::I64;
+  check(ok, "--type must be one of f32, f16, bf16, q8_0, q5_0, q5_1, q4_0, q4_k, q5_k, q6_k, q4_k_s, q4_k_m, "
+            "q5_k_s, q5_k_m; got '" + name + "'");
+  return t;
+}
+
+std::string file_type_name(FileType t) {
+  std::string name(dtype_name(t.base));
+  for (const auto& m : kMixes)
+    if (t.mix == m.mix) name += m.suffix;
+  return name;
+}
+
+DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>& shape, FileType type,
+                       int n_layers, std::string* note) {
   // Norm vectors are tiny; the router decides which experts run, and llama.cpp never quantizes it.
   if (shape.size() <= 1 || name.ends_with("ffn_gate_inp.weight")) return DType::F32;
   const std::int64_t cols = shape.back();
-  DType t = requested;
+  const DType chosen = mix_type(name, type, n_layers);
+  DType t = chosen;
   if (cols % dtype_info(t).block_size != 0) {
     switch (t) {  // llama.cpp's fallbacks for K-quants
       case DType::Q4_K: t = DType::Q5_0; break;
@@ -25,26 +82,27 @@ DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>&
     }
   }
   if (cols % dtype_info(t).block_size != 0) t = DType::F16;
-  if (t != requested && note)
+  if (t != chosen && note)
     *note = name + ": row length " + std::to_string(cols) + " is not a multiple of " +
-            std::to_string(dtype_info(requested).block_size) + ", stored as " + std::string(dtype_name(t)) +
-            " instead of " + std::string(dtype_name(requested));
+            std::to_string(dtype_info(chosen).block_size) + ", stored as " + std::string(dtype_name(t)) +
+            " instead of " + std::string(dtype_name(chosen));
   return t;
 }
 
-std::uint32_t llama_file_type(DType t) {
-  switch (t) {
+std::uint32_t llama_file_type(FileType ft) {
+  const bool medium = ft.mix == QuantMix::Medium;
+  switch (ft.base) {
     case DType::F32: return 0;
     case DType::F16: return 1;
     case DType::Q4_0: return 2;
     case DType::Q8_0: return 7;
     case DType::Q5_0: return 8;
     case DType::Q5_1: return 9;
-    case DType::Q4_K: return 14;  // Q4_K_S: every matrix Q4_K
-    case DType::Q5_K: return 16;  // Q5_K_S
+    case DType::Q4_K: return medium ? 15 : 14;  // Q4_K_M, Q4_K_S (also a pure Q4_K file)
+    case DType::Q5_K: return medium ? 17 : 16;  // Q5_K_M, Q5_K_S
     case DType::Q6_K: return 18;
     case DType::BF16: return 32;
-    default: throw Error("no GGUF file type for " + std::string(dtype_name(t)));
+    default: throw Error("no GGUF file type for " + std::string(dtype_name(ft.base)));
   }
 }
 

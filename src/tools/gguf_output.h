@@ -10,16 +10,35 @@
 
 namespace dsv2::tools {
 
-// The type a tensor is stored in when `requested` is asked for. As in llama.cpp: 1-D tensors
-// (norms) and the MoE router (ffn_gate_inp) stay F32; a row length that is not a multiple of
-// the requested block falls back as llama.cpp's quantizer does (Q4_K -> Q5_0, Q5_K -> Q5_1,
-// Q6_K -> Q8_0, then F16 where even 32 does not divide the row). `note` says why, if it
-// differs from the request for a reason other than the F32 rule.
-DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>& shape, DType requested,
-                       std::string* note);
+// What `--type` names for convert, quantize and synth: one weight type for every matrix (the
+// plain names: "q4_k" is llama-quantize --pure Q4_K_S), or one of llama.cpp's K-quant mixes
+// ("q4_k_m", "q4_k_s", "q5_k_m", "q5_k_s"), which give the output projection and some layers'
+// down projections more bits. The mixes are what the published Q4_K_M / Q5_K_M files are.
+enum class QuantMix { Pure, Small, Medium };
+struct FileType {
+  DType base = DType::F16;
+  QuantMix mix = QuantMix::Pure;
+  FileType() = default;
+  FileType(DType t, QuantMix m = QuantMix::Pure) : base(t), mix(m) {}  // NOLINT: a plain type is a file type
+};
+// Throws a one-line Error naming --type and the accepted names.
+FileType parse_file_type(const std::string& name);
+std::string file_type_name(FileType t);  // "q4_k_m", "q8_0", ...
 
-// llama.cpp's general.file_type (LLAMA_FTYPE_*) for a model whose matrices are mostly `t`.
-std::uint32_t llama_file_type(DType t);
+// The type a tensor is stored in, in a file of type `type` for a model of `n_layers` blocks.
+// As in llama.cpp: 1-D tensors (norms) and the MoE router (ffn_gate_inp) stay F32; the mixes
+// choose per tensor as llama-quantize does (no importance matrix); then a row length that is not
+// a multiple of the chosen block falls back as llama.cpp's quantizer does (Q4_K -> Q5_0, Q5_K ->
+// Q5_1, Q6_K -> Q8_0, then F16 where even 32 does not divide the row). `note` says why, if a
+// fallback changed the type.
+DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>& shape, FileType type,
+                       int n_layers, std::string* note);
+
+// N of a tensor named "blk.N.…", or -1.
+int gguf_block_index(const std::string& name);
+
+// llama.cpp's general.file_type (LLAMA_FTYPE_*) for a file of type `t`.
+std::uint32_t llama_file_type(FileType t);
 
 // Accepts float32 rows of one tensor and appends them to the writer in dtype `type`, in
 // pieces (a partial row is carried to the next call).

@@ -18,11 +18,12 @@ namespace {
 
 class GgufSink : public CheckpointSink {
  public:
-  GgufSink(const std::string& path, const Config& config, DType type, const std::string& tokenizer_dir)
-      : writer_(path), type_(type), plan_(gguf_tensor_plan(config, GgufLayout::Legacy)) {
+  GgufSink(const std::string& path, const Config& config, FileType type, const std::string& tokenizer_dir)
+      : writer_(path), type_(type), n_layers_(static_cast<int>(config.num_layers)),
+        plan_(gguf_tensor_plan(config, GgufLayout::Legacy)) {
     writer_.set("general.name", GgufWriteValue::string("dsv2-synth"));
     writer_.set("general.file_type", GgufWriteValue::u32(llama_file_type(type)));
-    if (dtype_is_quantized(type)) writer_.set("general.quantization_version", GgufWriteValue::u32(2));
+    if (dtype_is_quantized(type.base)) writer_.set("general.quantization_version", GgufWriteValue::u32(2));
     write_gguf_config(writer_, config, GgufLayout::Legacy);
     write_tokenizer_metadata(writer_, tokenizer_dir, config.vocab_size);
   }
@@ -40,7 +41,7 @@ class GgufSink : public CheckpointSink {
   void begin(const std::vector<SinkTensor>& tensors) override {
     for (const GgufTensorPlan& p : plan_) {
       for (std::size_t i = 0; i < p.parts.size(); ++i) owner_.push_back(types_.size());
-      types_.push_back(gguf_tensor_type(p.name, p.shape, type_, nullptr));
+      types_.push_back(gguf_tensor_type(p.name, p.shape, type_, n_layers_, nullptr));
       writer_.add_tensor(p.name, types_.back(), p.shape);
     }
     for (const SinkTensor& t : tensors) check(t.dtype == DType::F32, "gguf sink: expects float32 tensors");
@@ -62,7 +63,8 @@ class GgufSink : public CheckpointSink {
 
  private:
   GgufWriter writer_;
-  DType type_;
+  FileType type_;
+  int n_layers_;
   std::vector<GgufTensorPlan> plan_;
   std::vector<DType> types_;          // per GGUF tensor
   std::vector<std::size_t> owner_;    // arranged HF tensor -> GGUF tensor
@@ -73,7 +75,7 @@ class GgufSink : public CheckpointSink {
 
 }  // namespace
 
-std::unique_ptr<CheckpointSink> make_gguf_sink(const std::string& path, const Config& config, DType type,
+std::unique_ptr<CheckpointSink> make_gguf_sink(const std::string& path, const Config& config, FileType type,
                                                const std::string& tokenizer_dir) {
   return std::make_unique<GgufSink>(path, config, type, tokenizer_dir);
 }

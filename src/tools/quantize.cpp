@@ -45,14 +45,16 @@ void quantize_gguf(const QuantizeOptions& o) {
   for (const std::string& k : in.keys())
     if (k != "general.alignment") w.set(k, owned(*in.find(k)));
   w.set("general.file_type", GgufWriteValue::u32(llama_file_type(o.type)));
-  if (dtype_is_quantized(o.type)) w.set("general.quantization_version", GgufWriteValue::u32(2));
+  if (dtype_is_quantized(o.type.base)) w.set("general.quantization_version", GgufWriteValue::u32(2));
   GgufProgress progress("quantize", in.tensors().size(), o.progress);
+  int n_layers = 0;  // what the mixes' per-layer choices count (llama.cpp: block_count)
+  for (const GgufTensorInfo& info : in.tensors()) n_layers = std::max(n_layers, gguf_block_index(info.name) + 1);
   std::vector<DType> types;
   for (const GgufTensorInfo& info : in.tensors()) {
     std::string note;
     check(dtype_from_ggml(info.ggml_type).has_value(),
           o.in + ": tensor '" + info.name + "' has a ggml type dsv2 cannot read");
-    types.push_back(gguf_tensor_type(info.name, info.shape(), o.type, &note));
+    types.push_back(gguf_tensor_type(info.name, info.shape(), o.type, n_layers, &note));
     if (!note.empty()) progress.note(note);
     w.add_tensor(info.name, types.back(), info.shape());
   }

@@ -36,7 +36,7 @@ void write_random_checkpoint(const Config& config, const GenerateOptions& option
 struct SynthOptions {
   std::string preset = "tiny";
   std::string out_dir;  // a directory, or a file ending in .gguf
-  DType gguf_type = DType::F16;  // GGUF output: the matrices' type (norms and router stay F32)
+  FileType gguf_type = DType::F16;  // GGUF output: the matrices' type or mix (norms and router stay F32)
   GenerateOptions generate;
   std::uint64_t max_shard_bytes = 5'000'000'000;  // Hugging Face's default "5GB"
   bool force = false;  // write into a non-empty out_dir (replacing earlier synth output)

@@ -13,6 +13,7 @@
 #include "support/golden.h"
 #include "tools/convert.h"
 #include "tools/gguf_output.h"
+#include "util/error.h"
 
 namespace dsv2::tools {
 namespace {
@@ -87,17 +88,82 @@ TEST(GgufQuantize, KeepsTensorsAlreadyOfTheTargetType) {
 
 TEST(GgufTensorType, NormsAndRouterStayF32AndShortRowsFallBack) {
   std::string note;
-  EXPECT_EQ(gguf_tensor_type("blk.0.attn_norm.weight", {128}, DType::Q4_K, &note), DType::F32);
-  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_gate_inp.weight", {16, 256}, DType::Q4_K, &note), DType::F32);
+  EXPECT_EQ(gguf_tensor_type("blk.0.attn_norm.weight", {128}, DType::Q4_K, 4, &note), DType::F32);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_gate_inp.weight", {16, 256}, DType::Q4_K, 4, &note), DType::F32);
   EXPECT_TRUE(note.empty());
-  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 256}, DType::Q4_K, &note), DType::Q4_K);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 256}, DType::Q4_K, 4, &note), DType::Q4_K);
   // llama.cpp's fallbacks (Lite's 1408-wide down projections in Q4_K_M / Q5_K_M files)
-  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q4_K, &note), DType::Q5_0);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q4_K, 4, &note), DType::Q5_0);
   EXPECT_EQ(note, "blk.1.ffn_up_exps.weight: row length 128 is not a multiple of 256, stored as q5_0 instead of q4_k");
-  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q5_K, &note), DType::Q5_1);
-  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q6_K, &note), DType::Q8_0);
-  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 48}, DType::Q4_K, &note), DType::F16);
-  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_down_exps.weight", {16, 128, 48}, DType::Q4_0, &note), DType::F16);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q5_K, 4, &note), DType::Q5_1);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 128}, DType::Q6_K, 4, &note), DType::Q8_0);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_up_exps.weight", {16, 48, 48}, DType::Q4_K, 4, &note), DType::F16);
+  EXPECT_EQ(gguf_tensor_type("blk.1.ffn_down_exps.weight", {16, 128, 48}, DType::Q4_0, 4, &note), DType::F16);
+}
+
+// llama-quantize's K-quant mixes on DeepSeek-V2-Lite's shapes (27 layers): the output projection
+// in Q6_K, the down projections of "more bits" layers (the first and last eighth, every third
+// between) in Q6_K for _m, the first eighth's in Q5_K for q4_k_s; then the row-length fallbacks
+// (1408-wide expert and 10944-wide dense down projections).
+TEST(GgufTensorType, KQuantMixesFollowLlamaQuantize) {
+  const FileType q4m = parse_file_type("Q4_K_M"), q4s = parse_file_type("q4_k_s");
+  const FileType q5m = parse_file_type("q5_k_m"), q5s = parse_file_type("q5_k_s");
+  auto type = [](const std::string& name, std::vector<std::int64_t> shape, FileType t) {
+    return gguf_tensor_type(name, shape, t, 27, nullptr);
+  };
+  const std::vector<std::int64_t> out = {102400, 2048}, exps = {64, 2048, 1408}, shexp = {2048, 2816};
+  EXPECT_EQ(type("output.weight", out, q4m), DType::Q6_K);
+  EXPECT_EQ(type("output.weight", out, q5s), DType::Q6_K);
+  EXPECT_EQ(type("output.weight", out, DType::Q4_K), DType::Q4_K);  // the plain name is pure
+  EXPECT_EQ(type("token_embd.weight", out, q4m), DType::Q4_K);
+  EXPECT_EQ(type("blk.5.attn_q.weight", {3072, 2048}, q4m), DType::Q4_K);
+  EXPECT_EQ(type("blk.5.attn_k_b.weight", {16, 512, 128}, q4m), DType::Q5_0);
+  EXPECT_EQ(type("blk.5.ffn_gate_exps.weight", {64, 1408, 2048}, q4m), DType::Q4_K);
+  EXPECT_EQ(type("blk.0.ffn_down.weight", {2048, 10944}, q4m), DType::Q8_0);  // Q6_K, 10944 % 256 != 0
+  for (int layer : {0, 1, 2, 5, 8, 20, 23, 26}) {
+    const std::string blk = "blk." + std::to_string(layer) + ".";
+    EXPECT_EQ(type(blk + "ffn_down_shexp.weight", shexp, q4m), DType::Q6_K) << layer;
+    EXPECT_EQ(type(blk + "ffn_down_exps.weight", exps, q4m), DType::Q8_0) << layer;
+    EXPECT_EQ(type(blk + "ffn_down_shexp.weight", shexp, q5m), DType::Q6_K) << layer;
+  }
+  for (int layer : {3, 4, 6, 7, 21, 22}) {
+    const std::string blk = "blk." + std::to_string(layer) + ".";
+    EXPECT_EQ(type(blk + "ffn_down_shexp.weight", shexp, q4m), DType::Q4_K) << layer;
+    EXPECT_EQ(type(blk + "ffn_down_exps.weight", exps, q4m), DType::Q5_0) << layer;
+    EXPECT_EQ(type(blk + "ffn_down_shexp.weight", shexp, q5m), DType::Q5_K) << layer;
+    EXPECT_EQ(type(blk + "ffn_down_exps.weight", exps, q5m), DType::Q5_1) << layer;
+  }
+  EXPECT_EQ(type("blk.2.ffn_down_shexp.weight", shexp, q4s), DType::Q5_K);  // 2 < 27 / 8
+  EXPECT_EQ(type("blk.2.ffn_down_exps.weight", exps, q4s), DType::Q5_1);
+  EXPECT_EQ(type("blk.3.ffn_down_shexp.weight", shexp, q4s), DType::Q4_K);
+  EXPECT_EQ(type("blk.2.ffn_down_shexp.weight", shexp, q5s), DType::Q5_K);
+  EXPECT_EQ(type("blk.26.ffn_down_shexp.weight", shexp, q5s), DType::Q5_K);
+  std::string note;
+  gguf_tensor_type("blk.0.ffn_down_exps.weight", exps, q4m, 27, &note);
+  EXPECT_EQ(note, "blk.0.ffn_down_exps.weight: row length 1408 is not a multiple of 256, stored as q8_0 instead of q6_k");
+}
+
+TEST(GgufTensorType, FileTypeNamesAndLlamaFileTypes) {
+  for (const char* name : {"q4_k_m", "q4_k_s", "q5_k_m", "q5_k_s", "q4_k", "q8_0", "f16"})
+    EXPECT_EQ(file_type_name(parse_file_type(name)), name);
+  EXPECT_EQ(llama_file_type(parse_file_type("q4_k_s")), 14u);
+  EXPECT_EQ(llama_file_type(parse_file_type("q4_k_m")), 15u);
+  EXPECT_EQ(llama_file_type(parse_file_type("q5_k_s")), 16u);
+  EXPECT_EQ(llama_file_type(parse_file_type("q5_k_m")), 17u);
+  EXPECT_EQ(llama_file_type(DType::Q4_K), 14u);
+  EXPECT_EQ(gguf_block_index("blk.26.ffn_down_exps.weight"), 26);
+  EXPECT_EQ(gguf_block_index("output.weight"), -1);
+  EXPECT_EQ(gguf_block_index("blk.x.ffn_down.weight"), -1);
+  for (const char* bad : {"q6_k_m", "q4_0_m", "q4_k_l", "q4_k_"}) {
+    std::string what;
+    try {
+      parse_file_type(bad);
+    } catch (const Error& e) {
+      what = e.what();
+    }
+    EXPECT_NE(what.find("--type must be one of"), std::string::npos) << bad;
+    EXPECT_NE(what.find(bad), std::string::npos) << bad;
+  }
 }
 
 TEST(GgufCli, ConvertQuantizeAndRun) {
@@ -107,6 +173,12 @@ TEST(GgufCli, ConvertQuantizeAndRun) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("stored as q5_0 instead of q4_k"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("convert: tensor 1/"), std::string::npos) << r.err;
+  r = test::run_dsv2({"quantize", d.file("m.gguf"), d.file("km.gguf"), "--type", "q4_k_m"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // tiny-coder's 128-wide output rows: the mix's Q6_K falls back to Q8_0, and says so
+  EXPECT_NE(r.err.find("output.weight: row length 128 is not a multiple of 256, stored as q8_0 instead of q6_k"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(GgufFile(d.file("km.gguf")).get_uint("general.file_type"), 15u);
   r = test::run_dsv2({"quantize", d.file("m.gguf"), d.file("q.gguf"), "--type", "q8_0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = test::run_dsv2({"run", "-m", d.file("q.gguf"), "-p", "def main():", "-n", "4", "-t", "2"});
