@@ -19,6 +19,7 @@ void setup_convert(CLI::App& root) {
   cmd->add_option("--type", *type, "f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, or a llama.cpp K-quant mix: q4_k_m, q4_k_s, q5_k_m, q5_k_s")->capture_default_str();
   cmd->add_option("--layout", *layout,
                   "mla: attn_k_b/attn_v_b (current llama.cpp); legacy: attn_kv_b")->capture_default_str();
+  cmd->add_option("-t,--threads", opt->threads, "Quantizing threads (0: all cores)")->capture_default_str();
   cmd->add_flag("--no-progress", [opt](std::int64_t) { opt->progress = false; }, "No progress on stderr");
   cmd->callback([opt, type, layout] {
     opt->type = dsv2::tools::parse_file_type(*type);

@@ -13,6 +13,7 @@ void setup_quantize(CLI::App& root) {
   cmd->add_option("in", opt->in, "Input .gguf file")->required();
   cmd->add_option("out", opt->out, "Output .gguf file")->required();
   cmd->add_option("--type", *type, "f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, or a llama.cpp K-quant mix: q4_k_m, q4_k_s, q5_k_m, q5_k_s")->required();
+  cmd->add_option("-t,--threads", opt->threads, "Quantizing threads (0: all cores)")->capture_default_str();
   cmd->add_flag("--no-progress", [opt](std::int64_t) { opt->progress = false; }, "No progress on stderr");
   cmd->callback([opt, type] {
     opt->type = dsv2::tools::parse_file_type(*type);

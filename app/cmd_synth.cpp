@@ -33,7 +33,7 @@ void setup(CLI::App& root) {
   cmd->add_option("--shard-size", opt->max_shard_bytes, "Largest shard, e.g. 5GB or 500MB")
       ->transform(CLI::AsSizeValue(/*kb_is_1000=*/true))
       ->default_str("5GB");
-  cmd->add_option("-t,--threads", opt->generate.threads, "Generator threads (0: all cores)")
+  cmd->add_option("-t,--threads", opt->generate.threads, "Generating and quantizing threads (0: all cores)")
       ->capture_default_str();
   cmd->add_flag("--force", opt->force, "Write into a non-empty output directory");
   cmd->callback([opt, dtype, gguf_type] {

@@ -37,8 +37,8 @@ std::unique_ptr<CheckpointSink> make_hf_sink(const std::string& dir, const Confi
 // A llama.cpp deepseek2 GGUF file (legacy attn_kv_b layout) with matrices in `type` (a weight
 // type or a K-quant mix, gguf_output.h), quantized
 // as the float32 values arrive; tokenizer metadata from tokenizer_dir when it has one. Takes
-// F32 tensors only.
+// F32 tensors only. `threads` quantize (0: all cores).
 std::unique_ptr<CheckpointSink> make_gguf_sink(const std::string& path, const Config& config, FileType type,
-                                               const std::string& tokenizer_dir);
+                                               const std::string& tokenizer_dir, int threads = 0);
 
 }  // namespace dsv2::tools

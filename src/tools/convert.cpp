@@ -85,9 +85,10 @@ void convert_to_gguf(const ConvertOptions& o) {
   }
   w.write_header();
   std::uint64_t written = 0;
+  ThreadPool pool(o.threads);
   for (std::size_t i = 0; i < plan.size(); ++i) {
     progress.tensor(i, plan[i].name, types[i], written);
-    GgufRowStream out(w, types[i], plan[i].shape.back());
+    GgufRowStream out(w, types[i], plan[i].shape.back(), &pool);
     for (const GgufPart& part : plan[i].parts) stream_part(*ck, part, out);
     written += tensor_bytes(types[i], plan[i].shape);
   }

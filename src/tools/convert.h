@@ -14,6 +14,7 @@ struct ConvertOptions {
   FileType type = DType::F16;           // matrices; norms and the router stay F32
   GgufLayout layout = GgufLayout::Mla;  // what current llama.cpp writes
   bool progress = true;
+  int threads = 0;  // quantizing threads (0: all cores)
 };
 void convert_to_gguf(const ConvertOptions& options);
 
@@ -21,6 +22,7 @@ struct QuantizeOptions {
   std::string in, out;
   FileType type = DType::Q8_0;
   bool progress = true;
+  int threads = 0;  // quantizing threads (0: all cores)
 };
 void quantize_gguf(const QuantizeOptions& options);
 

@@ -106,14 +106,19 @@ std::uint32_t llama_file_type(FileType ft) {
   }
 }
 
-GgufRowStream::GgufRowStream(GgufWriter& writer, DType type, std::int64_t cols)
-    : writer_(writer), type_(type), cols_(cols) {}
+GgufRowStream::GgufRowStream(GgufWriter& writer, DType type, std::int64_t cols, ThreadPool* pool)
+    : writer_(writer), type_(type), cols_(cols), pool_(pool) {}
 
 void GgufRowStream::write(const float* values, std::size_t count) {
   const auto cols = static_cast<std::size_t>(cols_);
   auto emit = [&](const float* rows, std::size_t n_rows) {
-    out_.resize(n_rows * row_bytes(type_, cols_));
-    quantize_rows(type_, rows, static_cast<std::int64_t>(n_rows), cols_, out_.data());
+    const std::size_t bytes = row_bytes(type_, cols_);
+    out_.resize(n_rows * bytes);
+    auto part = [&](std::int64_t b, std::int64_t e, int) {
+      quantize_rows(type_, rows + b * cols_, e - b, cols_, out_.data() + static_cast<std::size_t>(b) * bytes);
+    };
+    if (pool_) pool_->parallel_for(static_cast<std::int64_t>(n_rows), part);
+    else part(0, static_cast<std::int64_t>(n_rows), 0);
     writer_.write_tensor_chunk(out_.data(), out_.size());
   };
   if (!carry_.empty()) {  // complete the row left over from the last call

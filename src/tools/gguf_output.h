@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "io/gguf_writer.h"
+#include "kernels/thread_pool.h"
 #include "tensor/dtype.h"
 
 namespace dsv2::tools {
@@ -41,16 +42,19 @@ int gguf_block_index(const std::string& name);
 std::uint32_t llama_file_type(FileType t);
 
 // Accepts float32 rows of one tensor and appends them to the writer in dtype `type`, in
-// pieces (a partial row is carried to the next call).
+// pieces (a partial row is carried to the next call). The rows of a piece are quantized over
+// `pool` when given (K-quants' scale search is what makes a conversion take minutes); each row
+// is rounded alone, so the bytes do not depend on the thread count.
 class GgufRowStream {
  public:
-  GgufRowStream(GgufWriter& writer, DType type, std::int64_t cols);
+  GgufRowStream(GgufWriter& writer, DType type, std::int64_t cols, ThreadPool* pool = nullptr);
   void write(const float* values, std::size_t count);
 
  private:
   GgufWriter& writer_;
   DType type_;
   std::int64_t cols_;
+  ThreadPool* pool_;
   std::vector<float> carry_;
   std::vector<std::uint8_t> out_;
 };

@@ -18,8 +18,9 @@ namespace {
 
 class GgufSink : public CheckpointSink {
  public:
-  GgufSink(const std::string& path, const Config& config, FileType type, const std::string& tokenizer_dir)
-      : writer_(path), type_(type), n_layers_(static_cast<int>(config.num_layers)),
+  GgufSink(const std::string& path, const Config& config, FileType type, const std::string& tokenizer_dir,
+           int threads)
+      : writer_(path), type_(type), pool_(threads), n_layers_(static_cast<int>(config.num_layers)),
         plan_(gguf_tensor_plan(config, GgufLayout::Legacy)) {
     writer_.set("general.name", GgufWriteValue::string("dsv2-synth"));
     writer_.set("general.file_type", GgufWriteValue::u32(llama_file_type(type)));
@@ -52,7 +53,7 @@ class GgufSink : public CheckpointSink {
     const std::size_t t = owner_.at(index);
     if (!stream_ || t != current_) {
       current_ = t;
-      stream_ = std::make_unique<GgufRowStream>(writer_, types_[t], plan_[t].shape.back());
+      stream_ = std::make_unique<GgufRowStream>(writer_, types_[t], plan_[t].shape.back(), &pool_);
     }
     values_.resize(bytes.size() / sizeof(float));
     std::memcpy(values_.data(), bytes.data(), values_.size() * sizeof(float));
@@ -64,6 +65,7 @@ class GgufSink : public CheckpointSink {
  private:
   GgufWriter writer_;
   FileType type_;
+  ThreadPool pool_;  // quantizes each arriving piece's rows
   int n_layers_;
   std::vector<GgufTensorPlan> plan_;
   std::vector<DType> types_;          // per GGUF tensor
@@ -76,8 +78,8 @@ class GgufSink : public CheckpointSink {
 }  // namespace
 
 std::unique_ptr<CheckpointSink> make_gguf_sink(const std::string& path, const Config& config, FileType type,
-                                               const std::string& tokenizer_dir) {
-  return std::make_unique<GgufSink>(path, config, type, tokenizer_dir);
+                                               const std::string& tokenizer_dir, int threads) {
+  return std::make_unique<GgufSink>(path, config, type, tokenizer_dir, threads);
 }
 
 }  // namespace dsv2::tools

@@ -60,6 +60,7 @@ void quantize_gguf(const QuantizeOptions& o) {
   }
   w.write_header();
   std::uint64_t written = 0;
+  ThreadPool pool(o.threads);
   for (std::size_t i = 0; i < in.tensors().size(); ++i) {
     const GgufTensorInfo& info = in.tensors()[i];
     progress.tensor(i, info.name, types[i], written);
@@ -67,7 +68,7 @@ void quantize_gguf(const QuantizeOptions& o) {
     if (types[i] == t.dtype) {  // already the wanted type: the same bytes, not rounded again
       w.write_tensor_chunk(t.data, t.nbytes());
     } else {
-      GgufRowStream out(w, types[i], t.cols());
+      GgufRowStream out(w, types[i], t.cols(), &pool);
       stream_tensor(t, out);
     }
     written += static_cast<std::uint64_t>(t.rows()) * row_bytes(types[i], t.cols());

@@ -197,7 +197,7 @@ void synth(const SynthOptions& opt) {
     gen.dtype = DType::F32;
     gen.progress = gen.progress || count_params(config).total >= 250'000'000;
     const std::string tok = (fs::path(shared_dir()) / "fixtures" / "tokenizer" / "deepseek-v2").string();
-    auto sink = make_gguf_sink(opt.out_dir, config, opt.gguf_type, tok);
+    auto sink = make_gguf_sink(opt.out_dir, config, opt.gguf_type, tok, opt.generate.threads);
     return write_random_checkpoint(config, gen, *sink);
   }
   prepare_out_dir(opt.out_dir, opt.force);

@@ -36,5 +36,22 @@ TEST(GgufSink, SynthToGgufEqualsConvertingTheHfCheckpoint) {
   }
 }
 
+// Rows are quantized over the sink's threads; each row alone, so one thread or two write the same
+// bytes (a model wide enough for K-quants, as a Q4_K_M mix: Q4_K, Q6_K and fallback rows).
+TEST(GgufSink, QuantizingThreadsDoNotChangeTheBytes) {
+  Config c = synth_preset("tiny");
+  c.hidden_size = 256, c.moe_intermediate_size = 256, c.intermediate_size = 512, c.vocab_size = 512;
+  test::TempDir d;
+  GenerateOptions gen;
+  gen.dtype = DType::F32;
+  for (const auto& [threads, file] : {std::pair{1, "t1.gguf"}, std::pair{2, "t2.gguf"}}) {
+    auto sink = make_gguf_sink(d.file(file), c, parse_file_type("q4_k_m"), "", threads);
+    write_random_checkpoint(c, gen, *sink);
+  }
+  const std::string one = test::read_file(d.file("t1.gguf"));
+  EXPECT_GT(one.size(), 1000000u);
+  EXPECT_EQ(one, test::read_file(d.file("t2.gguf")));
+}
+
 }  // namespace
 }  // namespace dsv2::tools
