@@ -8,7 +8,9 @@
 # Usage: bench/cpu.sh [build-dir] [threads] [extra dsv2 bench flags...]
 #   e.g. bench/cpu.sh build 2 -p 64 -n 16 -r 5
 #        LLAMA_CPP=1 bench/cpu.sh build 2 -p 64 -n 16 -r 3     (pp/tg/reps are passed on to it)
-# MODELS=dir (default models/) says where the GGUF files live; TYPES="q4_0 q8_0" which to run.
+# MODELS=dir (default models/) says where the GGUF files live; TYPES="q4_0 q8_0" which to run
+# (any `dsv2 synth --type` name, e.g. TYPES="q4_k_m" for llama-quantize's Q4_K_M mix, the file
+# most users download; a K-quant model takes ~12 min to write on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
