@@ -17,6 +17,20 @@ constexpr struct {
   QuantMix mix;
 } kMixes[] = {{"_s", QuantMix::Small}, {"_m", QuantMix::Medium}};
 
+// llama.cpp's general.file_type numbers (LLAMA_FTYPE_*) and names for the types dsv2 writes. A
+// pure Q4_K / Q5_K file gets the _S number, as llama-quantize --pure writes it.
+constexpr struct {
+  DType base;
+  QuantMix mix;
+  std::uint32_t number;
+  const char* name;
+} kFileTypes[] = {{DType::F32, QuantMix::Pure, 0, "all F32"},        {DType::F16, QuantMix::Pure, 1, "F16"},
+                  {DType::Q4_0, QuantMix::Pure, 2, "Q4_0"},           {DType::Q8_0, QuantMix::Pure, 7, "Q8_0"},
+                  {DType::Q5_0, QuantMix::Pure, 8, "Q5_0"},           {DType::Q5_1, QuantMix::Pure, 9, "Q5_1"},
+                  {DType::Q4_K, QuantMix::Small, 14, "Q4_K - Small"}, {DType::Q4_K, QuantMix::Medium, 15, "Q4_K - Medium"},
+                  {DType::Q5_K, QuantMix::Small, 16, "Q5_K - Small"}, {DType::Q5_K, QuantMix::Medium, 17, "Q5_K - Medium"},
+                  {DType::Q6_K, QuantMix::Pure, 18, "Q6_K"},          {DType::BF16, QuantMix::Pure, 32, "BF16"}};
+
 // llama.cpp's use_more_bits: the first and last eighth of the layers and every third between.
 bool more_bits(int layer, int n_layers) {
   return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
@@ -90,20 +104,15 @@ DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>&
 }
 
 std::uint32_t llama_file_type(FileType ft) {
-  const bool medium = ft.mix == QuantMix::Medium;
-  switch (ft.base) {
-    case DType::F32: return 0;
-    case DType::F16: return 1;
-    case DType::Q4_0: return 2;
-    case DType::Q8_0: return 7;
-    case DType::Q5_0: return 8;
-    case DType::Q5_1: return 9;
-    case DType::Q4_K: return medium ? 15 : 14;  // Q4_K_M, Q4_K_S (also a pure Q4_K file)
-    case DType::Q5_K: return medium ? 17 : 16;  // Q5_K_M, Q5_K_S
-    case DType::Q6_K: return 18;
-    case DType::BF16: return 32;
-    default: throw Error("no GGUF file type for " + std::string(dtype_name(ft.base)));
-  }
+  for (const auto& f : kFileTypes)
+    if (f.base == ft.base && (f.mix == ft.mix || (ft.mix == QuantMix::Pure && f.mix == QuantMix::Small))) return f.number;
+  throw Error("no GGUF file type for " + file_type_name(ft));
+}
+
+std::string llama_file_type_name(std::uint32_t number) {
+  for (const auto& f : kFileTypes)
+    if (f.number == number) return f.name;
+  return "general.file_type " + std::to_string(number);
 }
 
 GgufRowStream::GgufRowStream(GgufWriter& writer, DType type, std::int64_t cols, ThreadPool* pool)

@@ -38,8 +38,10 @@ DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>&
 // N of a tensor named "blk.N.…", or -1.
 int gguf_block_index(const std::string& name);
 
-// llama.cpp's general.file_type (LLAMA_FTYPE_*) for a file of type `t`.
+// llama.cpp's general.file_type (LLAMA_FTYPE_*) for a file of type `t`, and the name llama.cpp
+// gives a file type number ("Q4_K - Medium"; "general.file_type N" for one dsv2 does not write).
 std::uint32_t llama_file_type(FileType t);
+std::string llama_file_type_name(std::uint32_t number);
 
 // Accepts float32 rows of one tensor and appends them to the writer in dtype `type`, in
 // pieces (a partial row is carried to the next call). The rows of a piece are quantized over

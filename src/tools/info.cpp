@@ -7,7 +7,9 @@
 #include <sstream>
 #include <vector>
 
+#include "io/gguf.h"
 #include "model/checkpoint.h"
+#include "tools/gguf_output.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -164,8 +166,11 @@ void files(const std::string& dir, Report& r) {
                  grouped(static_cast<std::int64_t>(total)) + " bytes)");
 }
 
-// A GGUF file: its size, and the bytes of weights of each type (a Q4_K_M file mixes several).
+// A GGUF file: its size, its llama.cpp file type, and the bytes of weights of each type (a Q4_K_M
+// file mixes several).
 void gguf_weights(const Checkpoint& ck, const std::string& path, Report& r) {
+  const GgufFile file(path);
+  if (file.has("general.file_type")) r.line("file type", llama_file_type_name(static_cast<std::uint32_t>(file.get_uint("general.file_type"))));
   std::map<DType, double> by_type;
   for (const auto& [name, t] : ck.tensors()) by_type[t.dtype] += static_cast<double>(t.nbytes());
   std::string types;

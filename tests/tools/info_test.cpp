@@ -42,8 +42,9 @@ TEST(Info, GroupLimitedRoutingAndQueryLora) {
   expect_has(r.out, "group_limited_greedy (n_group 4, topk_group 2), routed_scaling_factor 16,");
 }
 
-// A GGUF file describes the same model as the directory it was converted from, plus the bytes
-// of each weight type (matrices in the requested type, the router and norms in f32).
+// A GGUF file describes the same model as the directory it was converted from, plus its llama.cpp
+// file type and the bytes of each weight type (matrices in the requested type, the router and
+// norms in f32).
 TEST(Info, GgufFileOfLiteTiny) {
   test::TempDir tmp;
   const std::string gguf = tmp.file("lite-tiny.gguf");
@@ -52,9 +53,15 @@ TEST(Info, GgufFileOfLiteTiny) {
   auto r = test::run_dsv2({"info", "-m", gguf});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* s : {"layers         4 (1 dense, 3 MoE)", "16 routed, top-4, 2 shared, width 48",
-                        "1280 bytes f32, 640 bytes bf16 (MLA: 4 layers x 80 values)", "weights        f32 ",
-                        "q8_0 ", "file           lite-tiny.gguf  "})
+                        "1280 bytes f32, 640 bytes bf16 (MLA: 4 layers x 80 values)", "file type      Q8_0\n",
+                        "weights        f32 ", "q8_0 ", "file           lite-tiny.gguf  "})
     expect_has(r.out, s);
+  // a llama-quantize mix is named as llama.cpp names it
+  conv = test::run_dsv2({"quantize", gguf, tmp.file("m.gguf"), "--type", "q4_k_m", "--no-progress"});
+  ASSERT_EQ(conv.exit_code, 0) << conv.err;
+  r = test::run_dsv2({"info", "-m", tmp.file("m.gguf")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "file type      Q4_K - Medium\n");
 }
 
 TEST(Info, LiteKvCacheIs576ValuesPerLayer) {
