@@ -52,13 +52,15 @@ GgufWriteValue GgufWriteValue::i32_array(const std::vector<std::int32_t>& v) {
 }
 
 GgufWriter::GgufWriter(std::string path, std::uint32_t alignment)
-    : path_(std::move(path)), alignment_(alignment) {
+    : path_(std::move(path)), part_path_(path_ + ".part"), alignment_(alignment) {
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) fail("alignment must be a power of two");
   if (alignment != 32) set("general.alignment", GgufWriteValue::u32(alignment));
 }
 
 GgufWriter::~GgufWriter() {
-  if (out_) std::fclose(out_);
+  if (!out_) return;  // never opened, or finished
+  std::fclose(out_);
+  std::remove(part_path_.c_str());
 }
 
 void GgufWriter::fail(const std::string& what) const { throw Error(path_ + ": GGUF writer: " + what); }
@@ -149,8 +151,8 @@ void GgufWriter::pad_to_alignment() {
 
 void GgufWriter::write_header() {
   if (header_written_) fail("header written twice");
-  out_ = std::fopen(path_.c_str(), "wb");
-  if (!out_) fail(std::string("cannot create: ") + std::strerror(errno));
+  out_ = std::fopen(part_path_.c_str(), "wb");
+  if (!out_) fail("cannot create " + part_path_ + ": " + std::strerror(errno));
   header_written_ = true;
   const std::uint32_t magic = 0x46554747, version = 3;
   const std::uint64_t n_tensors = tensors_.size(), n_kv = kv_.size();
@@ -206,11 +208,15 @@ void GgufWriter::finish() {
   if (next_tensor_ != tensors_.size()) {
     fail("finished after " + std::to_string(next_tensor_) + " of " + std::to_string(tensors_.size()) + " tensors");
   }
-  if (std::fclose(out_) != 0) {
-    out_ = nullptr;
-    fail(std::string("close failed: ") + std::strerror(errno));
-  }
+  const bool closed = std::fclose(out_) == 0;
+  const int close_errno = errno;
   out_ = nullptr;
+  if (!closed || std::rename(part_path_.c_str(), path_.c_str()) != 0) {
+    const std::string why = closed ? "cannot rename " + part_path_ + " to it: " + std::strerror(errno)
+                                   : "close failed: " + std::string(std::strerror(close_errno));
+    std::remove(part_path_.c_str());
+    fail(why);
+  }
 }
 
 }  // namespace dsv2

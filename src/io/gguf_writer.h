@@ -1,6 +1,10 @@
 // A streaming GGUF v3 writer: declare metadata and tensor infos, write the header, then append
 // each tensor's bytes in declaration order (each padded to the alignment). Tensor data never has
 // to be in memory all at once, so a converter can produce one tensor at a time.
+// The bytes go to PATH.part, renamed to PATH by finish(): until then a file already at PATH is
+// untouched — which is what lets `dsv2 quantize X.gguf X.gguf` read X while writing its
+// replacement — and a writer destroyed unfinished (an error mid-way) removes its .part file,
+// so no truncated model is ever left under the name asked for.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -57,12 +61,12 @@ class GgufWriter {
   void add_tensor(const std::string& name, std::uint32_t ggml_type, const std::vector<std::int64_t>& shape);
   void add_tensor(const std::string& name, DType dtype, const std::vector<std::int64_t>& shape);
 
-  void write_header();                                     // after all set/add_tensor calls
+  void write_header();                                     // after all set/add_tensor calls; creates PATH.part
   void write_tensor_data(const void* data, std::size_t nbytes);  // next tensor, exact size
   // The next bytes of the current tensor, for producers that stream a tensor in pieces; the
   // tensor is complete (and padded) once its declared size has arrived.
   void write_tensor_chunk(const void* data, std::size_t nbytes);
-  void finish();                                           // all tensors written; closes
+  void finish();                                           // all tensors written; closes, renames to PATH
 
  private:
   struct PendingTensor {
@@ -78,7 +82,7 @@ class GgufWriter {
   void put_value(const GgufWriteValue& v);
   void pad_to_alignment();
 
-  std::string path_;
+  std::string path_, part_path_;
   std::uint32_t alignment_;
   std::FILE* out_ = nullptr;
   std::uint64_t written_ = 0;

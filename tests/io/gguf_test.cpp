@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "io/gguf_writer.h"
@@ -15,6 +17,7 @@
 namespace dsv2 {
 namespace {
 
+using test::read_file;
 using test::TempDir;
 using W = GgufWriteValue;
 
@@ -88,6 +91,32 @@ TEST(Gguf, WrittenFileRoundTripsEveryMetadataType) {
   EXPECT_EQ(g.keys().front(), "u8");
   EXPECT_EQ(g.get_int("missing", 7), 7);
   EXPECT_EQ(g.get_string("missing", "x"), "x");
+}
+
+// The writer writes PATH.part and renames it over PATH only when finished: a file already at
+// PATH survives a writer that stops half-way (here: destroyed after its header), and no .part
+// file is left either way.
+TEST(Gguf, WriterReplacesThePathOnlyWhenFinished) {
+  TempDir dir;
+  const std::string path = dir.file("x.gguf");
+  std::ofstream(path) << "the user's file";
+  {
+    GgufWriter w(path);
+    w.add_tensor("a", DType::F32, {4});
+    w.write_header();
+    EXPECT_TRUE(std::filesystem::exists(path + ".part"));
+    EXPECT_EQ(read_file(path), "the user's file");
+  }
+  EXPECT_EQ(read_file(path), "the user's file");
+  EXPECT_FALSE(std::filesystem::exists(path + ".part"));
+  GgufWriter w(path);
+  w.add_tensor("a", DType::F32, {4});
+  const float v[4] = {1, 2, 3, 4};
+  w.write_header();
+  w.write_tensor_data(v, sizeof(v));
+  w.finish();
+  EXPECT_FALSE(std::filesystem::exists(path + ".part"));
+  EXPECT_EQ(GgufFile(path).tensors().size(), 1u);
 }
 
 TEST(Gguf, TensorsAreViewsWithReversedDims) {

@@ -181,6 +181,14 @@ TEST(GgufCli, ConvertQuantizeAndRun) {
   EXPECT_EQ(GgufFile(d.file("km.gguf")).get_uint("general.file_type"), 15u);
   r = test::run_dsv2({"quantize", d.file("m.gguf"), d.file("q.gguf"), "--type", "q8_0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // in place: the input stays readable while its replacement is written (GgufWriter's .part),
+  // and the result is what quantizing it into another file gives
+  r = test::run_dsv2({"quantize", d.file("km.gguf"), d.file("k8.gguf"), "--type", "q8_0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_dsv2({"quantize", d.file("km.gguf"), d.file("km.gguf"), "--type", "q8_0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(GgufFile(d.file("km.gguf")).get_uint("general.file_type"), 7u);
+  EXPECT_EQ(test::read_file(d.file("km.gguf")), test::read_file(d.file("k8.gguf")));
   r = test::run_dsv2({"run", "-m", d.file("q.gguf"), "-p", "def main():", "-n", "4", "-t", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(r.out.empty());
