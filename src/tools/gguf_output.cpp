@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "kernels/matmul.h"
@@ -24,12 +25,13 @@ constexpr struct {
   QuantMix mix;
   std::uint32_t number;
   const char* name;
-} kFileTypes[] = {{DType::F32, QuantMix::Pure, 0, "all F32"},        {DType::F16, QuantMix::Pure, 1, "F16"},
-                  {DType::Q4_0, QuantMix::Pure, 2, "Q4_0"},           {DType::Q8_0, QuantMix::Pure, 7, "Q8_0"},
-                  {DType::Q5_0, QuantMix::Pure, 8, "Q5_0"},           {DType::Q5_1, QuantMix::Pure, 9, "Q5_1"},
-                  {DType::Q4_K, QuantMix::Small, 14, "Q4_K - Small"}, {DType::Q4_K, QuantMix::Medium, 15, "Q4_K - Medium"},
-                  {DType::Q5_K, QuantMix::Small, 16, "Q5_K - Small"}, {DType::Q5_K, QuantMix::Medium, 17, "Q5_K - Medium"},
-                  {DType::Q6_K, QuantMix::Pure, 18, "Q6_K"},          {DType::BF16, QuantMix::Pure, 32, "BF16"}};
+} kFileTypes[] = {
+    {DType::F32, QuantMix::Pure, 0, "all F32"},         {DType::F16, QuantMix::Pure, 1, "F16"},
+    {DType::Q4_0, QuantMix::Pure, 2, "Q4_0"},            {DType::Q8_0, QuantMix::Pure, 7, "Q8_0"},
+    {DType::Q5_0, QuantMix::Pure, 8, "Q5_0"},            {DType::Q5_1, QuantMix::Pure, 9, "Q5_1"},
+    {DType::Q4_K, QuantMix::Small, 14, "Q4_K - Small"},  {DType::Q4_K, QuantMix::Medium, 15, "Q4_K - Medium"},
+    {DType::Q5_K, QuantMix::Small, 16, "Q5_K - Small"},  {DType::Q5_K, QuantMix::Medium, 17, "Q5_K - Medium"},
+    {DType::Q6_K, QuantMix::Pure, 18, "Q6_K"},           {DType::BF16, QuantMix::Pure, 32, "BF16"}};
 
 // llama.cpp's use_more_bits: the first and last eighth of the layers and every third between.
 bool more_bits(int layer, int n_layers) {
@@ -61,16 +63,20 @@ int gguf_block_index(const std::string& name) {
 }
 
 FileType parse_file_type(const std::string& name) {
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  std::string base = name;  // "q4_k_m" -> "q4_k" and the mix; dtype_from_name ignores case
+  QuantMix mix = QuantMix::Pure;
+  const std::size_t n = name.size();
   for (const auto& m : kMixes)
-    for (DType base : {DType::Q4_K, DType::Q5_K})
-      if (lower == std::string(dtype_name(base)) + m.suffix) return {base, m.mix};
+    if (n > 2 && name[n - 2] == '_' && std::tolower(static_cast<unsigned char>(name[n - 1])) == m.suffix[1]) {
+      base = name.substr(0, n - 2);
+      mix = m.mix;
+    }
   DType t{};
-  const bool ok = dtype_from_name(lower, &t) && t != DType::I32 && t != DType::I64;
+  const bool ok = dtype_from_name(base, &t) && t != DType::I32 && t != DType::I64 &&
+                  (mix == QuantMix::Pure || t == DType::Q4_K || t == DType::Q5_K);
   check(ok, "--type must be one of f32, f16, bf16, q8_0, q5_0, q5_1, q4_0, q4_k, q5_k, q6_k, q4_k_s, q4_k_m, "
             "q5_k_s, q5_k_m; got '" + name + "'");
-  return t;
+  return {t, mix};
 }
 
 std::string file_type_name(FileType t) {
@@ -104,8 +110,9 @@ DType gguf_tensor_type(const std::string& name, const std::vector<std::int64_t>&
 }
 
 std::uint32_t llama_file_type(FileType ft) {
+  const QuantMix mix = ft.mix == QuantMix::Pure ? QuantMix::Small : ft.mix;  // Small's number, or the only one
   for (const auto& f : kFileTypes)
-    if (f.base == ft.base && (f.mix == ft.mix || (ft.mix == QuantMix::Pure && f.mix == QuantMix::Small))) return f.number;
+    if (f.base == ft.base && (f.mix == mix || f.mix == QuantMix::Pure)) return f.number;
   throw Error("no GGUF file type for " + file_type_name(ft));
 }
 
