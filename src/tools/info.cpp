@@ -169,8 +169,9 @@ void files(const std::string& dir, Report& r) {
 // A GGUF file: its size, its llama.cpp file type, and the bytes of weights of each type (a Q4_K_M
 // file mixes several).
 void gguf_weights(const Checkpoint& ck, const std::string& path, Report& r) {
-  const GgufFile file(path);
-  if (file.has("general.file_type")) r.line("file type", llama_file_type_name(static_cast<std::uint32_t>(file.get_uint("general.file_type"))));
+  const GgufFile file(path);  // the header again (mapped): Checkpoint keeps no metadata
+  if (file.has("general.file_type"))
+    r.line("file type", llama_file_type_name(static_cast<std::uint32_t>(file.get_uint("general.file_type"))));
   std::map<DType, double> by_type;
   for (const auto& [name, t] : ck.tensors()) by_type[t.dtype] += static_cast<double>(t.nbytes());
   std::string types;
