@@ -7,7 +7,8 @@
 # Usage: bench/llama_cpp.sh MODEL.gguf [threads=2] [pp=64] [tg=16] [reps=5] [bench.mjs flags...]
 #   e.g. bench/llama_cpp.sh models/lite-q4_0.gguf 2 64 16 3
 #        build/dsv2 bench -m models/lite-q4_0.gguf -t 2 -p 64 -n 16 -r 3   # the dsv2 side
-# Extra flags go to bench.mjs: -o json, --tg-prompt 0 (llama-bench's tg from an empty cache),
+# Extra flags go to bench.mjs: -o json, --tg-prompt 0 (llama-bench's tg from an empty cache;
+# --tg-prompt 4096 with pp 0: decode at depth, as `dsv2 bench -d 4096`),
 # --override KEY=TYPE:VALUE (llama.cpp --override-kv), -v (llama.cpp's log on stderr).
 # GGUF compatibility check (does llama.cpp load the file and compute what dsv2 computes?):
 #   bench/llama_cpp.sh --compat MODEL.gguf --dsv2 build/dsv2 [--golden DIR] [compat.mjs flags...]
