@@ -1,7 +1,10 @@
 #include "io/gguf_writer.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "util/error.h"
 
@@ -151,6 +154,11 @@ void GgufWriter::pad_to_alignment() {
 
 void GgufWriter::write_header() {
   if (header_written_) fail("header written twice");
+  // What opening PATH itself would have refused, refused now rather than at the final rename.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_, ec)) fail("is a directory");
+  if (std::filesystem::exists(path_, ec) && ::access(path_.c_str(), W_OK) != 0)
+    fail(std::string("cannot write: ") + std::strerror(errno));
   out_ = std::fopen(part_path_.c_str(), "wb");
   if (!out_) fail("cannot create " + part_path_ + ": " + std::strerror(errno));
   header_written_ = true;

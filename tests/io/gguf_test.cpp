@@ -117,6 +117,16 @@ TEST(Gguf, WriterReplacesThePathOnlyWhenFinished) {
   w.finish();
   EXPECT_FALSE(std::filesystem::exists(path + ".part"));
   EXPECT_EQ(GgufFile(path).tensors().size(), 1u);
+  // a path that could never be replaced is refused when the header is written, not at the end
+  GgufWriter d(dir.path());
+  d.add_tensor("a", DType::F32, {4});
+  try {
+    d.write_header();
+    ADD_FAILURE() << "wrote a header for a directory";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + ".part"));
 }
 
 TEST(Gguf, TensorsAreViewsWithReversedDims) {
