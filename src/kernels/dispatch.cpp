@@ -196,7 +196,10 @@ static KernelSet make_set(Isa isa) {
   type(DType::Q5_0_R16, ActFormat::Q8_0, Fns::gemm_q5_0_r16);
   type(DType::Q6_K_R16, ActFormat::Q8_K, Fns::gemm_q6_k_r16);
   type(DType::Q5_1_R16, ActFormat::Q8_0, Fns::gemm_q5_1_r16);
-  s.weighted_sum = Fns::weighted_sum;
+  s.type[static_cast<int>(DType::BF16)].dequantize = Fns::dequantize_bf16;
+  s.type[static_cast<int>(DType::Q8_0)].dequantize = Fns::dequantize_q8_0;
+  s.type[static_cast<int>(DType::BF16)].dequantize_rows = Fns::dequantize_rows_bf16;
+  s.type[static_cast<int>(DType::Q8_0)].dequantize_rows = Fns::dequantize_rows_q8_0;
   s.lane_dots = Fns::lane_dots;
   s.lane_softmax = Fns::lane_softmax;
   s.lane_sums = Fns::lane_sums;
@@ -228,7 +231,10 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_q5_0_r16 = ns::gemm_q5_0_r16;        \
     static constexpr auto gemm_q6_k_r16 = ns::gemm_q6_k_r16;        \
     static constexpr auto gemm_q5_1_r16 = ns::gemm_q5_1_r16;        \
-    static constexpr auto weighted_sum = ns::weighted_sum;          \
+    static constexpr auto dequantize_bf16 = ns::dequantize_bf16;    \
+    static constexpr auto dequantize_q8_0 = ns::dequantize_q8_0;    \
+    static constexpr auto dequantize_rows_bf16 = ns::dequantize_rows_bf16; \
+    static constexpr auto dequantize_rows_q8_0 = ns::dequantize_rows_q8_0; \
     static constexpr auto lane_dots = ns::lane_dots;                \
     static constexpr auto lane_softmax = ns::lane_softmax;          \
     static constexpr auto lane_sums = ns::lane_sums;                \
@@ -269,15 +275,14 @@ void quantize_row(DType t, const float* src, std::int64_t n, void* dst) {
 }
 
 void dequantize_row(DType t, const void* src, std::int64_t n, float* dst) {
+  if (const DequantizeFn f = active_kernels().of(t).dequantize) return f(src, n, dst);  // BF16, Q8_0
   switch (t) {
     case DType::F32: std::memcpy(dst, src, static_cast<std::size_t>(n) * 4); return;
-    case DType::F16:
-    case DType::BF16: {
+    case DType::F16: {
       const auto* h = static_cast<const std::uint16_t*>(src);
-      for (std::int64_t i = 0; i < n; ++i) dst[i] = t == DType::F16 ? f16_to_f32(h[i]) : bf16_to_f32(h[i]);
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(h[i]);
       return;
     }
-    case DType::Q8_0: dequantize_row_q8_0(src, n, dst); return;
     case DType::Q4_0: dequantize_row_q4_0(src, n, dst); return;
     case DType::Q5_0: dequantize_row_q5_0(src, n, dst); return;
     case DType::Q5_1: dequantize_row_q5_1(src, n, dst); return;

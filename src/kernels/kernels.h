@@ -27,18 +27,6 @@ struct GemmArgs {
 };
 using GemmFn = void (*)(const GemmArgs&);
 
-// y[q * ldy + c] += sum over r < nr of p[q * ldp + r] * v[r * kSumCols + c], for q < nq, c < n
-// (n <= kSumCols): weighted sums of float rows, e.g. attention's sum over cached values.
-constexpr int kSumCols = 64;
-struct WeightedSumArgs {
-  const float* v;
-  std::int64_t nr;
-  const float* p;
-  std::int64_t ldp, nq;
-  float* y;
-  std::int64_t ldy, n;
-};
-using WeightedSumFn = void (*)(const WeightedSumArgs&);
 
 // Kernels over nq query vectors held one per SIMD lane (query_lanes*.cpp), for products with
 // rows of floats where each row meets every query (attention: the rows are cached keys/values,
@@ -74,6 +62,8 @@ float lane_exp(float x);
 using SiluMulFn = void (*)(float* gate, const float* up, std::int64_t n);
 // Weighted sums: y[q * ldy + c] = sum over r < nr of p[r * ldp + q] * rows[r * ldr + c], for
 // q < nq and c < n (p holds one weight per row and query, in the layout LaneDots writes).
+// resume: y already holds the sums over earlier rows and each output's fma chain continues from
+// it, so rows fed in several calls give exactly the result of one call over all of them.
 struct LaneSumsArgs {
   const float* rows;
   std::int64_t ldr, nr, n;
@@ -81,6 +71,7 @@ struct LaneSumsArgs {
   std::int64_t ldp, nq;
   float* y;
   std::int64_t ldy;
+  bool resume = false;
 };
 using LaneSumsFn = void (*)(const LaneSumsArgs&);
 using QuantizeActFn = void (*)(const float* x, std::int64_t n, void* dst);
@@ -98,16 +89,32 @@ struct PrefetchDistances {
 // The page distance where the CPU uses one (dispatch.cpp), and the bandwidth probe's.
 inline constexpr std::size_t kPagePrefetch = 65536;
 
+// n values (whole blocks) of a row stored as some type, to floats.
+using DequantizeFn = void (*)(const void* src, std::int64_t n, float* dst);
+// The same for `rows` rows of a matrix: row r at src + r * stride bytes, to dst + r * ldd;
+// meanwhile prefetches the `rows` rows after them (a caller walking down the matrix in pieces).
+struct DequantizeRowsArgs {
+  const void* src;
+  std::size_t stride;
+  std::int64_t rows, n;
+  float* dst;
+  std::int64_t ldd;
+};
+using DequantizeRowsFn = void (*)(const DequantizeRowsArgs&);
+
 struct TypeKernels {
   ActFormat act = ActFormat::F32;
   GemmFn gemm = nullptr;  // nullptr: the dtype has no matmul kernel (I32, I64)
+  // The KV cache's stored types (BF16, Q8_0) at this level, for attention; nullptr elsewhere,
+  // where dequantize_row uses the reference code. Conversions are exact, so levels agree.
+  DequantizeFn dequantize = nullptr;
+  DequantizeRowsFn dequantize_rows = nullptr;
 };
 
 struct KernelSet {
   Isa isa = Isa::Scalar;
   QuantizeActFn quantize_act[static_cast<int>(ActFormat::Count)] = {};
   TypeKernels type[kDTypeCount] = {};  // by DType
-  WeightedSumFn weighted_sum = nullptr;
   LaneDotsFn lane_dots = nullptr;
   LaneSoftmaxFn lane_softmax = nullptr;
   LaneSumsFn lane_sums = nullptr;

@@ -187,28 +187,6 @@ void matmul_part(const Tensor& w, const std::uint8_t* xq, std::int64_t rows, std
   }
 }
 
-void accumulate_rows(const Tensor& w, const float* p, std::int64_t ldp, std::int64_t nq,
-                     std::int64_t c0, std::int64_t c1, float* y, std::int64_t ldy) {
-  const std::int64_t block = dtype_info(w.dtype).block_size;
-  check(c0 % block == 0 && c0 <= c1 && c1 <= w.cols(), "accumulate_rows: column range not block aligned");
-  constexpr std::int64_t kCols = kernels::kSumCols;  // a multiple of every block size
-  // The rows' current column segment as floats, zero-padded. Grows by doubling from 1024 rows,
-  // so a decode loop whose cache grows by one row per step does not allocate per step.
-  thread_local std::vector<float> seg;
-  const auto need = static_cast<std::size_t>(w.rows() * kCols);
-  if (seg.size() < need) seg.resize(std::max({need, 2 * seg.size(), std::size_t{1024} * kCols}));
-  for (std::int64_t s0 = c0; s0 < c1; s0 += kCols) {
-    const std::int64_t n = std::min(kCols, c1 - s0);
-    const std::int64_t whole = std::min((n + block - 1) / block * block, w.cols() - s0);
-    for (std::int64_t r = 0; r < w.rows(); ++r) {
-      float* dst = seg.data() + r * kCols;
-      kernels::dequantize_row(w.dtype, w.row(r) + row_bytes(w.dtype, s0), whole, dst);
-      std::fill(dst + n, dst + kCols, 0.0f);
-    }
-    kernels::active_kernels().weighted_sum({seg.data(), w.rows(), p, ldp, nq, y + (s0 - c0), ldy, n});
-  }
-}
-
 void dequantize_row(const Tensor& w, std::int64_t r, float* out) {
   const std::int64_t g = dtype_info(w.dtype).row_group;
   if (g == 1) return kernels::dequantize_row(w.dtype, w.row(r), w.cols(), out);

@@ -46,13 +46,6 @@ void quantize_acts(DType w, const float* x, std::int64_t rows, std::int64_t cols
 void matmul_part(const Tensor& w, const std::uint8_t* xq, std::int64_t rows, std::int64_t o0,
                  std::int64_t o1, float* y, std::int64_t ldy);
 
-// y[q * ldy + c - c0] += sum over r < w.rows() of p[q * ldp + r] * w[r, c], for q < nq and
-// c in [c0, c1): the transposed product, i.e. weighted sums of w's rows (attention's sum of
-// cached values). c0 must be a multiple of w's block size; c1 may end inside a block. Runs on
-// the calling thread; callers split the columns.
-void accumulate_rows(const Tensor& w, const float* p, std::int64_t ldp, std::int64_t nq,
-                     std::int64_t c0, std::int64_t c1, float* y, std::int64_t ldy);
-
 // Row r of w converted to float32 (embedding look-up, tests).
 void dequantize_row(const Tensor& w, std::int64_t r, float* out);
 

@@ -20,14 +20,6 @@ void quantize_row_q8_0(const float* x, std::int64_t n, void* dst) {
   }
 }
 
-void dequantize_row_q8_0(const void* src, std::int64_t n, float* y) {
-  const auto* in = static_cast<const BlockQ8_0*>(src);
-  for (std::int64_t b = 0; b < n / kQK; ++b) {
-    const float d = f16_to_f32(in[b].d);
-    for (int i = 0; i < kQK; ++i) y[b * kQK + i] = d * static_cast<float>(in[b].qs[i]);
-  }
-}
-
 namespace scalar {
 
 static float dot_q8_0(std::int64_t n, const std::uint8_t* w, const std::uint8_t* x) {

@@ -16,7 +16,7 @@ static inline int round_even(float v) { return static_cast<int>(std::nearbyint(v
   void quantize_row_##name(const float* x, std::int64_t n, void* dst);        \
   void dequantize_row_##name(const void* src, std::int64_t n, float* y);
 
-DSV2_DECLARE_QUANT(q8_0)
+void quantize_row_q8_0(const float* x, std::int64_t n, void* dst);  // dequantized: dequantize_impl.h
 DSV2_DECLARE_QUANT(q4_0)
 DSV2_DECLARE_QUANT(q5_0)
 DSV2_DECLARE_QUANT(q5_1)

@@ -1,6 +1,7 @@
 // The query-lane kernels and silu_mul (kernels.h) as scalar reference code: each output is the same
 // fmas, in the same order, as in every SIMD lane of query_lanes_avx2.cpp / _avx512.cpp, so all
 // levels agree bit for bit.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -74,6 +75,7 @@ void lane_sums(const LaneSumsArgs& a) {
     for (std::int64_t c0 = 0; c0 < a.n; c0 += kChunk) {
       const std::int64_t n = a.n - c0 < kChunk ? a.n - c0 : kChunk;
       float acc[kChunk] = {};
+      if (a.resume) std::copy(a.y + q * a.ldy + c0, a.y + q * a.ldy + c0 + n, acc);
       for (std::int64_t r = 0; r < a.nr; ++r) {
         const float w = a.p[r * a.ldp + q];
         const float* row = a.rows + r * a.ldr + c0;

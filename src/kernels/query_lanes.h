@@ -21,10 +21,11 @@ inline void lane_softmax(float* x, std::int64_t ldx, std::int64_t nr, std::int64
   kernels::active_kernels().lane_softmax({x, ldx, nr, nq, scale});
 }
 
-// y[q * ldy + c] = Σ_{r < nr} p[r * ldp + q] * rows[r * ldr + c], q < nq, c < n.
+// y[q * ldy + c] = Σ_{r < nr} p[r * ldp + q] * rows[r * ldr + c], q < nq, c < n; resume: y holds
+// the sums over earlier rows and continues from them, exactly as if one call had seen them all.
 inline void lane_sums(const float* rows, std::int64_t ldr, std::int64_t nr, std::int64_t n, const float* p,
-                      std::int64_t ldp, std::int64_t nq, float* y, std::int64_t ldy) {
-  kernels::active_kernels().lane_sums({rows, ldr, nr, n, p, ldp, nq, y, ldy});
+                      std::int64_t ldp, std::int64_t nq, float* y, std::int64_t ldy, bool resume = false) {
+  kernels::active_kernels().lane_sums({rows, ldr, nr, n, p, ldp, nq, y, ldy, resume});
 }
 
 }  // namespace dsv2

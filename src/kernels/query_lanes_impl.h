@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "kernels/kernels.h"
+#include "kernels/prefetch.h"
 #include "kernels/tile.h"
 
 namespace dsv2::kernels {
@@ -37,6 +38,16 @@ constexpr float kLn2Lo = -2.12194442e-4f;
 constexpr float kExpMin = -87.5f;  // n >= -126 above it, so 2^n is a normal float
 constexpr float kC[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
 }  // namespace lane_exp_consts
+
+// Software prefetch of the rows: at long context (thousands of cached rows, read from memory)
+// the hardware prefetcher alone left both kernels waiting on it. Measured on Zen 4 (2026-12-07,
+// docs/benchmarks.md), a layer's 4096 cached rows of 576 floats, one thread: dots 1.02 -> 0.74 ms,
+// sums 1.06 -> 0.74 ms, close to their speed on rows already in cache. Dots fetch the next
+// tile's rows at the element being read (one line per row every 16 elements); sums, walking
+// down the rows, fetch the row kSumPrefetchRows ahead (16 beat 4, 8 and 32), once per row — by
+// the chunk's first query tile, the others find it in cache. Prefetches past the last row are
+// harmless: a prefetch never faults.
+constexpr std::int64_t kSumPrefetchRows = 16;
 
 // Vector v of a tile with V vectors: full, or the lanes of `tail` (zero-filled) for the last.
 template <class S, int V>
@@ -82,6 +93,10 @@ struct DotsTile {
     const float* qt = a.qt + q0;
     std::int64_t d = 0;
     for (const std::int64_t n = a.n; d + 1 < n; d += 2, qt += 2 * a.ldq) {
+      if (d % 16 == 0) {  // 16 floats: one 64-byte line of each row
+        DSV2_UNROLL
+        for (int r = 0; r < R; ++r) prefetch_far(reinterpret_cast<const char*>(row[r] + R * a.ldr + d), false);
+      }
       madd<R, V>(even, row, d, qt, m);
       madd<R, V>(odd, row, d + 1, qt + a.ldq, m);
     }
@@ -111,6 +126,11 @@ struct SumsTile {
     const float* row = a.rows + c0;
     const float* p = a.p + q0;
     for (std::int64_t r = 0; r < a.nr; ++r, row += a.ldr, p += a.ldp) {
+      if (q0 == 0) {
+        DSV2_UNROLL
+        for (int f = 0; f < V * S::kLanes; f += 16)  // 16 floats: one 64-byte line
+          prefetch_far(reinterpret_cast<const char*>(row + kSumPrefetchRows * a.ldr + f), false);
+      }
       typename S::V c[V];
       DSV2_UNROLL
       for (int v = 0; v < V; ++v) c[v] = load_part<S, V>(row + S::kLanes * v, v, m);
@@ -168,7 +188,8 @@ void lane_dots_simd(const LaneDotsArgs& a) {
 
 // The rows go by in chunks of kSumRowChunk, all query tiles meeting one chunk while it is in
 // L1; a tile then resumes from the partial sums it stored in y, which continues each output's
-// fma chain exactly (the first chunk always runs, so nr = 0 writes zeros).
+// fma chain exactly (the first chunk always runs, so nr = 0 writes zeros, or with a.resume
+// leaves y as it was).
 template <class S>
 void lane_sums_simd(const LaneSumsArgs& a) {
   using K = SumsTile<S>;
@@ -184,7 +205,7 @@ void lane_sums_simd(const LaneSumsArgs& a) {
       chunk.nr = a.nr - r0 < S::kSumRowChunk ? a.nr - r0 : S::kSumRowChunk;
       for (std::int64_t q0 = 0; q0 < a.nq; q0 += K::kA) {
         const std::int64_t qs = a.nq - q0 < K::kA ? a.nq - q0 : K::kA;
-        table[static_cast<std::size_t>((qs - 1) * K::kB + v - 1)](chunk, q0, c0, tail, r0 > 0);
+        table[static_cast<std::size_t>((qs - 1) * K::kB + v - 1)](chunk, q0, c0, tail, a.resume || r0 > 0);
       }
     }
   }

@@ -105,34 +105,59 @@ void absorb_queries(const MlaWeights& w, const Dims& d, const Rope& rope, std::i
 //  scores  S[t, h, j] = scale * [q_lat | q_pe]_t,h · cache_j;
 //  softmax over j <= pos_t;
 //  values  ctx[h, t, :] = Σ_j S[t, h, j] c_j (the latent part of the cached rows).
-// f32 caches use the query-lane kernels (kernels.h): queries transposed, one head per SIMD lane,
-// and S stored [j][h], so a cached value is broadcast to all heads and nothing needs a
-// horizontal sum. Rows of one sequence at consecutive positions are scored in units of up to
-// kUnitLanes / nh rows: each broadcast value then meets the queries of the whole unit (for
-// Lite's 16 heads, two rows fill AVX-512's two-vector tile). Other cache types use GEMMs in the
-// cache's own dtype: the cached rows are the weight matrix, the nh queries the activations, S
-// stored [h][j], units of one row. Either way every output is its own computation in a fixed
-// order, so a row's result never depends on the batch, the units or the thread split.
+// All by the query-lane kernels (kernels.h): queries transposed, one head per SIMD lane, and S
+// stored [j][h], so a cached value is broadcast to all heads and nothing needs a horizontal sum.
+// Rows of one sequence at consecutive positions are scored in units of up to kUnitLanes / nh
+// rows: each broadcast value then meets the queries of the whole unit (for Lite's 16 heads, two
+// rows fill AVX-512's two-vector tile). A bf16 or q8_0 cache is read as floats a piece at a time
+// (RowPieces), so all cache types share the kernels and the float math: only the cached values
+// differ. Every output is its own computation in a fixed order, so a row's result never depends
+// on the batch, the units or the thread split.
 constexpr std::int64_t kUnitLanes = 32;
+
+// Cached rows as floats: an f32 cache in place; another type's rows, a piece (rows x columns)
+// at a time, dequantized into the calling thread's buffer, small enough to stay in L1 while the
+// kernel reads it (kPieceRows x 576 floats for scores, kSumRows x kC for values).
+class RowPieces {
+ public:
+  static constexpr std::int64_t kPieceRows = 12;  // whole register tiles (6 rows, 3 on AVX2)
+  RowPieces(const Tensor& cache, std::vector<float>& buffer)
+      : cache_(cache), buffer_(buffer), dequantize_(kernels::active_kernels().of(cache.dtype).dequantize_rows) {}
+  bool in_place() const { return cache_.dtype == DType::F32; }
+  // Rows [j0, j1), columns [c0, c1) (c0 on a block boundary), row stride *ld (dequantized
+  // pieces: c1 - c0 rounded up to whole blocks of the type, within the row).
+  const float* get(std::int64_t j0, std::int64_t j1, std::int64_t c0, std::int64_t c1, std::int64_t* ld) const {
+    if (in_place()) {
+      *ld = cache_.cols();
+      return static_cast<const float*>(cache_.data) + j0 * cache_.cols() + c0;
+    }
+    const std::int64_t block = dtype_info(cache_.dtype).block_size;  // whole blocks, within the row
+    *ld = std::min((c1 - c0 + block - 1) / block * block, cache_.cols() - c0);
+    float* out = grow(buffer_, static_cast<std::size_t>((j1 - j0) * *ld));
+    const std::size_t skip = row_bytes(cache_.dtype, c0);
+    dequantize_({cache_.row(j0) + skip, cache_.row_stride(), j1 - j0, *ld, out, *ld});
+    return out;
+  }
+
+ private:
+  const Tensor& cache_;
+  std::vector<float>& buffer_;
+  kernels::DequantizeRowsFn dequantize_;  // the cache types (BF16, Q8_0) all have one
+};
 
 struct AttendGroup {
   const Dims& d;
   std::int64_t layer, g0, g1, cap, ws;
   std::span<const BatchRow> rows;
   const Tensor* views;  // per row: its cache's first len(t) rows
+  std::vector<float>* pieces;  // per thread: RowPieces' buffer
   float *S, *qf, *ctx;
-  std::uint8_t* xq;
-  std::size_t xs;
   float scale;
-  bool lanes;  // f32 cache: the query-lane kernels
   std::int64_t* units;    // first row of each unit of the group, then g1
   std::int64_t* unit_of;  // per row of the group: its unit
 
   std::int64_t len(std::int64_t t) const { return rows[t].pos + 1; }
-  const Tensor& cache(std::int64_t t) const { return views[t]; }
-  const float* cache_f32(std::int64_t t, std::int64_t j, std::int64_t c) const {
-    return static_cast<const float*>(views[t].data) + j * ws + c;
-  }
+  RowPieces cache(std::int64_t t, int thread) const { return {views[t], pieces[thread]}; }
   std::int64_t first(std::int64_t t) const { return units[unit_of[t - g0]]; }
   // Queries of t's unit side by side (lanes): unit size * nh lanes.
   std::int64_t lanes_of(std::int64_t t) const { return (units[unit_of[t - g0] + 1] - first(t)) * d.nh; }
@@ -140,12 +165,11 @@ struct AttendGroup {
   // scores and nh * ws query values), its rows' columns side by side.
   float* scores(std::int64_t t) const { return S + (first(t) - g0) * d.nh * cap + (t - first(t)) * d.nh; }
   float* query(std::int64_t t) const { return qf + (first(t) - g0) * d.nh * ws + (t - first(t)) * d.nh; }
-  std::uint8_t* queries(std::int64_t t) const { return xq + xs * static_cast<std::size_t>((t - g0) * d.nh); }
 
   // Splits the group into units: a row joins the previous one's unit when it is the next
   // position of the same sequence and the unit has room.
   std::int64_t make_units() {
-    const std::int64_t per_unit = lanes ? std::max<std::int64_t>(1, kUnitLanes / d.nh) : 1;
+    const std::int64_t per_unit = std::max<std::int64_t>(1, kUnitLanes / d.nh);
     std::int64_t n = 0;
     for (std::int64_t t = g0; t < g1; ++t) {
       const bool joins = t > g0 && rows[t].cache == rows[t - 1].cache && rows[t].pos == rows[t - 1].pos + 1 &&
@@ -156,57 +180,54 @@ struct AttendGroup {
     units[n] = g1;
     return n;
   }
-  // Query elements per make_queries work item (lanes): a decode row's 576 elements are 9 items,
-  // so both threads transpose.
+  // Query elements per make_queries work item: a decode row's 576 elements are 9 items, so both
+  // threads transpose.
   static constexpr std::int64_t kQueryChunk = 64;
-  std::int64_t query_chunks() const { return lanes ? (d.r + d.dr + kQueryChunk - 1) / kQueryChunk : 1; }
+  std::int64_t query_chunks() const { return (ws + kQueryChunk - 1) / kQueryChunk; }
 
-  // Head h's [q_lat | q_pe | zero padding]: lanes, element i at query(t)[i * lanes_of(t) + h]
-  // (f32 rows have no padding), written element by element across the heads so the stores are
-  // contiguous, elements [i0, i1) of them; otherwise row h of query(t), quantized for the
-  // cache's GEMM (all elements).
-  void make_queries(const MlaScratch& s, std::int64_t t, DType type, std::int64_t i0, std::int64_t i1) const {
+  // Head h's [q_lat | q_pe | zero padding], element i at query(t)[i * lanes_of(t) + h], written
+  // element by element across the heads so the stores are contiguous, elements [i0, i1) of them.
+  void make_queries(const MlaScratch& s, std::int64_t t, std::int64_t i0, std::int64_t i1) const {
     float* q = query(t);
     const float* ql = s.q_lat.data() + t * d.r;                // head h: + h * T * r
     const float* qpe = s.q.data() + t * d.nh * d.dq + d.dn;    // head h: + h * dq
-    if (lanes) {
-      const std::int64_t step = lanes_of(t);
-      for (std::int64_t i = i0; i < std::min(i1, d.r); ++i)
-        for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = ql[h * d.T * d.r + i];
-      for (std::int64_t i = std::max(i0, d.r); i < std::min(i1, d.r + d.dr); ++i)
-        for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = qpe[h * d.dq + i - d.r];
-      return;
-    }
-    std::fill(q, q + d.nh * ws, 0.0f);
-    for (std::int64_t h = 0; h < d.nh; ++h) {
-      std::copy(ql + h * d.T * d.r, ql + h * d.T * d.r + d.r, q + h * ws);
-      std::copy(qpe + h * d.dq, qpe + h * d.dq + d.dr, q + h * ws + d.r);
-    }
-    quantize_acts(type, q, d.nh, ws, queries(t));
+    const std::int64_t step = lanes_of(t);
+    for (std::int64_t i = i0; i < std::min(i1, d.r); ++i)
+      for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = ql[h * d.T * d.r + i];
+    for (std::int64_t i = std::max(i0, d.r); i < std::min(i1, d.r + d.dr); ++i)
+      for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = qpe[h * d.dq + i - d.r];
+    for (std::int64_t i = std::max(i0, d.r + d.dr); i < std::min(i1, ws); ++i)
+      for (std::int64_t h = 0; h < d.nh; ++h) q[i * step + h] = 0.0f;
   }
   // Scores of unit u's rows for cached rows [j0, j1) (up to its last row's position).
-  void score(std::int64_t u, std::int64_t j0, std::int64_t j1) const {
+  void score(std::int64_t u, std::int64_t j0, std::int64_t j1, int thread) const {
     const std::int64_t t = units[u];
     j1 = std::min(j1, len(units[u + 1] - 1));
     if (j0 >= j1) return;
     const std::int64_t nq = lanes_of(t);
-    if (lanes) lane_dots(cache_f32(t, j0, 0), ws, j1 - j0, ws, query(t), nq, nq, scores(t) + j0 * nq, nq);
-    else matmul_part(cache(t), queries(t), d.nh, j0, j1, scores(t), cap);
+    const RowPieces c = cache(t, thread);
+    const std::int64_t step = c.in_place() ? j1 - j0 : RowPieces::kPieceRows;
+    for (std::int64_t i0 = j0; i0 < j1; i0 += step) {
+      const std::int64_t i1 = std::min(j1, i0 + step);
+      std::int64_t ld = 0;
+      const float* rows_i = c.get(i0, i1, 0, ws, &ld);
+      lane_dots(rows_i, ld, i1 - i0, ws, query(t), nq, nq, scores(t) + i0 * nq, nq);
+    }
   }
-  // Head h's softmax (lanes: all heads at once, h == 0).
-  void normalise(std::int64_t t, std::int64_t h) const {
-    if (lanes) return lane_softmax(scores(t), lanes_of(t), len(t), d.nh, scale);
-    float* p = scores(t) + h * cap;
-    for (std::int64_t j = 0; j < len(t); ++j) p[j] *= scale;
-    softmax(p, len(t));
-  }
-  // ctx columns [c0, c1) (lanes: written; otherwise added to the zeroed ctx).
-  void sum_values(std::int64_t t, std::int64_t c0, std::int64_t c1) const {
+  // Softmax of all heads of row t.
+  void normalise(std::int64_t t) const { lane_softmax(scores(t), lanes_of(t), len(t), d.nh, scale); }
+  // ctx columns [c0, c1), over the cached rows kSumRows at a time (each call resumes the sums).
+  static constexpr std::int64_t kSumRows = 64;
+  void sum_values(std::int64_t t, std::int64_t c0, std::int64_t c1, int thread) const {
     c1 = std::min(c1, d.r);
-    if (lanes) {
-      lane_sums(cache_f32(t, 0, c0), ws, len(t), c1 - c0, scores(t), lanes_of(t), d.nh, ctx + t * d.r + c0, d.T * d.r);
-    } else {
-      accumulate_rows(cache(t), scores(t), cap, d.nh, c0, c1, ctx + t * d.r + c0, d.T * d.r);
+    const RowPieces c = cache(t, thread);
+    const std::int64_t step = c.in_place() ? len(t) : kSumRows;
+    for (std::int64_t j0 = 0; j0 == 0 || j0 < len(t); j0 += step) {
+      const std::int64_t j1 = std::min(len(t), j0 + step);
+      std::int64_t ld = 0;
+      const float* rows_j = c.get(j0, j1, c0, c1, &ld);
+      lane_sums(rows_j, ld, j1 - j0, c1 - c0, scores(t) + j0 * lanes_of(t), lanes_of(t), d.nh, ctx + t * d.r + c0,
+                d.T * d.r, j0 > 0);
     }
   }
 };
@@ -214,7 +235,7 @@ struct AttendGroup {
 void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows,
             MlaScratch& s, ThreadPool& pool) {
   // Cached rows / value columns per work item; 96 rows are whole register tiles of every scores
-  // kernel (6 and 3 rows in query_lanes_avx512 / _avx2.cpp, 4 in the float GEMMs).
+  // kernel (6 and 3 rows in query_lanes_avx512 / _avx2.cpp).
   constexpr std::int64_t kJ = 96, kC = 64;
   const KvCache& first = *rows[0].cache;
   std::int64_t cap = 0;  // by capacity, not position: decode must not regrow buffers every step
@@ -222,21 +243,19 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
     if (r.cache->type() != first.type()) throw Error("attention: KV caches of one batch must share a type");
     cap = std::max(cap, r.cache->capacity());
   }
-  const DType type = first.type();
-  const bool lanes = type == DType::F32;
   const std::int64_t ws = first.stored_width();
   const std::int64_t G = std::clamp<std::int64_t>((std::int64_t{4} << 20) / (d.nh * cap), 1, d.T);
-  const std::size_t xs = lanes ? 0 : act_row_bytes(type, ws);
   if (s.cache_views.size() < rows.size()) s.cache_views.resize(rows.size());
   for (std::size_t t = 0; t < rows.size(); ++t) rows[t].cache->view(layer, rows[t].pos + 1, s.cache_views[t]);
-  float* ctx = grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r));
-  if (!lanes) std::fill(ctx, ctx + d.nh * d.T * d.r, 0.0f);
-  AttendGroup g{d, layer, 0, 0, cap, ws, rows, s.cache_views.data(),
+  s.row_pieces.resize(std::max(s.row_pieces.size(), static_cast<std::size_t>(pool.size())));
+  if (first.type() != DType::F32)  // every thread's buffer at its largest now: decode steps must not allocate
+    for (std::vector<float>& b : s.row_pieces)
+      grow(b, static_cast<std::size_t>(std::max(RowPieces::kPieceRows * ws, AttendGroup::kSumRows * kC)));
+  AttendGroup g{d, layer, 0, 0, cap, ws, rows, s.cache_views.data(), s.row_pieces.data(),
                 grow(s.scores, static_cast<std::size_t>(G * d.nh * cap)),
-                grow(s.q_full, static_cast<std::size_t>(G * d.nh * ws)), ctx,
-                grow(s.head_xq, xs * static_cast<std::size_t>(G * d.nh) + 64), xs, scale, lanes,
+                grow(s.q_full, static_cast<std::size_t>(G * d.nh * ws)),
+                grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r)), scale,
                 grow(s.units, static_cast<std::size_t>(G + 1)), grow(s.unit_of, static_cast<std::size_t>(G))};
-  const std::int64_t softmaxes = lanes ? 1 : d.nh;  // per row
   for (g.g0 = 0; g.g0 < d.T; g.g0 += G) {
     g.g1 = std::min(d.T, g.g0 + G);
     const std::int64_t n = g.g1 - g.g0, nu = g.make_units();
@@ -245,16 +264,16 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
     const std::int64_t nj = (max_len + kJ - 1) / kJ, nc = (d.r + kC - 1) / kC;
     const std::int64_t nq = g.query_chunks(), kQ = AttendGroup::kQueryChunk;
     pool.parallel_for(n * nq, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) g.make_queries(s, g.g0 + i / nq, type, i % nq * kQ, i % nq * kQ + kQ);
+      for (std::int64_t i = b; i < e; ++i) g.make_queries(s, g.g0 + i / nq, i % nq * kQ, i % nq * kQ + kQ);
     });
-    pool.parallel_for(nu * nj, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) g.score(i / nj, i % nj * kJ, i % nj * kJ + kJ);
+    pool.parallel_for(nu * nj, [&](std::int64_t b, std::int64_t e, int th) {
+      for (std::int64_t i = b; i < e; ++i) g.score(i / nj, i % nj * kJ, i % nj * kJ + kJ, th);
     }, 1, s.uv_reads.span());
-    pool.parallel_for(n * softmaxes, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) g.normalise(g.g0 + i / softmaxes, i % softmaxes);
+    pool.parallel_for(n, [&](std::int64_t b, std::int64_t e, int) {
+      for (std::int64_t t = b; t < e; ++t) g.normalise(g.g0 + t);
     });
-    pool.parallel_for(n * nc, [&](std::int64_t b, std::int64_t e, int) {
-      for (std::int64_t i = b; i < e; ++i) g.sum_values(g.g0 + i / nc, i % nc * kC, i % nc * kC + kC);
+    pool.parallel_for(n * nc, [&](std::int64_t b, std::int64_t e, int th) {
+      for (std::int64_t i = b; i < e; ++i) g.sum_values(g.g0 + i / nc, i % nc * kC, i % nc * kC + kC, th);
     }, 1, s.uv_reads.span());
   }
 }

@@ -19,6 +19,7 @@ struct MlaScratch {
   std::vector<std::uint8_t> head_xq;  // per head: its activations in the weight's input format
   std::vector<Tensor> cache_views;    // per batch row: its cache as a matrix (attention)
   std::vector<std::int64_t> units, unit_of;  // attention: rows scored together (mla.cpp)
+  std::vector<std::vector<float>> row_pieces; // attention, per thread: cached rows as floats
   StepReads uv_reads;                        // the W_UV heads, prefetched while threads wait
 };
 

@@ -1,6 +1,6 @@
 // matmul() end to end with the active ISA: against a double-precision product of the
 // dequantized weights and the unquantized activations, over row counts, thread counts and
-// output sizes smaller than the pool; and accumulate_rows, the transposed product.
+// output sizes smaller than the pool.
 #include "kernels/matmul.h"
 
 #include <gtest/gtest.h>
@@ -163,74 +163,6 @@ TEST(Matmul, DequantizeRowMatchesKernelsForEveryType) {
     dequantize_row(w.tensor(), 1, row.data());
     EXPECT_EQ(std::vector<float>(w.dequant.begin() + 256, w.dequant.end()), row) << dtype_name(t);
   }
-}
-
-// accumulate_rows (attention's weighted sum of cached rows) against a double-precision sum over
-// the dequantized rows. The row weights p (attention probabilities) stay float, so the kernel sees
-// exactly the reference's values and only float summation order differs.
-struct ColumnRange {
-  std::int64_t c0, c1;
-};
-
-// y0 + Σ_r p[q, r] w[r, c0:c1] in double, and Σ_r |p[q, r] w[r, c]| (the scale of its rounding).
-void accumulate_reference(const test::Weights& w, const std::vector<float>& p, std::int64_t ldp, std::int64_t nq,
-                          ColumnRange range, const std::vector<float>& y0, std::int64_t ldy,
-                          std::vector<double>& ref, std::vector<double>& magnitude) {
-  ref.assign(y0.begin(), y0.end());
-  magnitude.assign(y0.size(), 0.0);
-  for (std::int64_t q = 0; q < nq; ++q) {
-    for (std::int64_t c = range.c0; c < range.c1; ++c) {
-      const auto i = static_cast<std::size_t>(q * ldy + c - range.c0);
-      magnitude[i] = std::fabs(ref[i]);
-      for (std::int64_t r = 0; r < w.rows; ++r) {
-        const double term = static_cast<double>(p[q * ldp + r]) * w.dequant[r * w.cols + c];
-        ref[i] += term;
-        magnitude[i] += std::fabs(term);
-      }
-    }
-  }
-}
-
-class AccumulateRows : public ::testing::TestWithParam<DType> {};
-
-// Ranges start on a block boundary and end inside a block or at the row's end, within one
-// 256-column segment of the kernel or across several. y starts nonzero (the kernel adds to it)
-// and has 5 columns past c1 - c0 in each row, which must stay untouched.
-TEST_P(AccumulateRows, AddsWeightedRowsForEveryColumnRange) {
-  const DType t = GetParam();
-  const std::int64_t rows = 37, cols = 32 * 17, ldp = rows + 3;  // 544 columns: segments of 256, 256, 32
-  const test::Weights w = test::make_weights(t, rows, cols, 31);
-  // The worst case of adding rows terms to y in float, one rounding each: 0 past c1 - c0.
-  const double sum_bound = static_cast<double>(rows) * std::ldexp(1.0, -24);
-  const ColumnRange ranges[] = {{0, cols}, {0, 40}, {32, 300}, {256, cols}, {288, 531}, {512, 512}};
-  for (std::int64_t nq : {1, 3, 16}) {
-    for (const ColumnRange range : ranges) {
-      const std::int64_t ldy = range.c1 - range.c0 + 5;
-      const auto p = test::random_floats(static_cast<std::size_t>(nq * ldp), 32);
-      const auto y0 = test::random_floats(static_cast<std::size_t>(nq * ldy), 33);
-      std::vector<double> ref, magnitude;
-      accumulate_reference(w, p, ldp, nq, range, y0, ldy, ref, magnitude);
-      std::vector<float> y = y0;
-      accumulate_rows(w.tensor(), p.data(), ldp, nq, range.c0, range.c1, y.data(), ldy);
-      for (std::size_t i = 0; i < y.size(); ++i) {
-        ASSERT_LE(std::fabs(y[i] - ref[i]), sum_bound * magnitude[i])
-            << dtype_name(t) << " nq=" << nq << " columns [" << range.c0 << ", " << range.c1 << ") element " << i;
-      }
-    }
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Types, AccumulateRows, ::testing::Values(DType::F32, DType::BF16, DType::Q8_0),
-                         [](const auto& p) { return std::string(dtype_name(p.param)); });
-
-TEST(AccumulateRows, RejectsColumnRangesOffTheBlocksOrTheRow) {
-  const test::Weights w = test::make_weights(DType::Q8_0, 2, 64, 5);
-  const float p[2] = {1.0f, 1.0f};
-  std::vector<float> y(64);
-  EXPECT_THROW(accumulate_rows(w.tensor(), p, 2, 1, 16, 48, y.data(), 64), Error);  // c0 inside a block
-  EXPECT_THROW(accumulate_rows(w.tensor(), p, 2, 1, 32, 65, y.data(), 64), Error);  // past the row
-  EXPECT_THROW(accumulate_rows(w.tensor(), p, 2, 1, 32, 31, y.data(), 64), Error);  // reversed
-  EXPECT_NO_THROW(accumulate_rows(w.tensor(), p, 2, 1, 32, 40, y.data(), 64));
 }
 
 }  // namespace

@@ -276,5 +276,25 @@ TEST(LaneSums, SplittingQueriesOrColumnsChangesNothing) {
   }
 }
 
+// Rows fed in several calls, each resuming from y, give the one-call result bit for bit (the
+// attention sums over a cache stored in another type dequantize it chunk by chunk).
+TEST(LaneSums, ResumingOverRowChunksChangesNothing) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (!isa_supported(isa)) continue;
+    const KernelSet& ks = kernel_set(isa);
+    const Problem s = make_problem(Kind::Sums, 300, 100, 16, 9);
+    const std::vector<float> whole = sums(ks, s);
+    std::vector<float> parts(whole.size(), kSentinel);
+    const std::int64_t cuts[] = {0, 1, 130, 131, 300};  // a one-row call, a row chunk's edge
+    for (std::size_t i = 0; i + 1 < std::size(cuts); ++i)
+      ks.lane_sums({s.rows.data() + cuts[i] * s.ldr, s.ldr, cuts[i + 1] - cuts[i], s.n, s.q.data() + cuts[i] * s.ldq,
+                    s.ldq, s.nq, parts.data(), s.ldy, i > 0});
+    EXPECT_EQ(whole, parts) << isa_name(isa);
+    std::vector<float> none = whole;  // resuming over no rows leaves y as it was
+    ks.lane_sums({s.rows.data(), s.ldr, 0, s.n, s.q.data(), s.ldq, s.nq, none.data(), s.ldy, true});
+    EXPECT_EQ(whole, none) << isa_name(isa);
+  }
+}
+
 }  // namespace
 }  // namespace dsv2::kernels

@@ -51,6 +51,7 @@ void expect_chunking_invariant(const std::string& golden, DType kv_type) {
 }
 
 TEST_P(KvCacheBatchInvariance, Q8_0CacheLogitsDoNotDependOnChunking) { expect_chunking_invariant(GetParam(), DType::Q8_0); }
+TEST_P(KvCacheBatchInvariance, Bf16CacheLogitsDoNotDependOnChunking) { expect_chunking_invariant(GetParam(), DType::BF16); }
 TEST_P(KvCacheBatchInvariance, F32CacheLogitsDoNotDependOnChunking) { expect_chunking_invariant(GetParam(), DType::F32); }
 
 INSTANTIATE_TEST_SUITE_P(Goldens, KvCacheBatchInvariance, ::testing::Values("lite-tiny", "v2-tiny"),

@@ -1,0 +1,7 @@
+// The dequantizers of dequantize_impl.h at the avx2 level.
+#include "kernels/dequantize_impl.h"
+#include "kernels/isa_impl.h"
+
+namespace dsv2::kernels::avx2 {
+DSV2_DEQUANTIZE_ENTRY_POINTS
+}  // namespace dsv2::kernels::avx2
