@@ -1,5 +1,5 @@
 // Internal: rows of the KV cache's stored types back to floats (kernels.h,
-// TypeKernels::dequantize), written once as plain loops and compiled for every level
+// TypeKernels::dequantize_rows), written once as plain loops and compiled for every level
 // (dequantize.cpp, _avx2.cpp, _avx512.cpp), where the compiler vectorises them. Attention reads
 // a bf16 or q8_0 cache through these a piece at a time (model/mla.cpp), so they must keep up
 // with its kernels. Both conversions are exact (bf16 is the top half of an f32; q8_0 one
@@ -63,8 +63,6 @@ inline void dequantize_rows_impl(Row row, std::size_t row_bytes, const Dequantiz
 
 // The level's entry points (isa_impl.h), expanded inside its namespace by each level's file.
 #define DSV2_DEQUANTIZE_ENTRY_POINTS                                                                  \
-  void dequantize_bf16(const void* src, std::int64_t n, float* dst) { dequantize_bf16_impl(src, n, dst); } \
-  void dequantize_q8_0(const void* src, std::int64_t n, float* dst) { dequantize_q8_0_impl(src, n, dst); } \
   void dequantize_rows_bf16(const DequantizeRowsArgs& a) {                                             \
     dequantize_rows_impl(dequantize_bf16_impl, static_cast<std::size_t>(a.n) * 2, a);                  \
   }                                                                                                     \

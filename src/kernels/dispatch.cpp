@@ -196,8 +196,6 @@ static KernelSet make_set(Isa isa) {
   type(DType::Q5_0_R16, ActFormat::Q8_0, Fns::gemm_q5_0_r16);
   type(DType::Q6_K_R16, ActFormat::Q8_K, Fns::gemm_q6_k_r16);
   type(DType::Q5_1_R16, ActFormat::Q8_0, Fns::gemm_q5_1_r16);
-  s.type[static_cast<int>(DType::BF16)].dequantize = Fns::dequantize_bf16;
-  s.type[static_cast<int>(DType::Q8_0)].dequantize = Fns::dequantize_q8_0;
   s.type[static_cast<int>(DType::BF16)].dequantize_rows = Fns::dequantize_rows_bf16;
   s.type[static_cast<int>(DType::Q8_0)].dequantize_rows = Fns::dequantize_rows_q8_0;
   s.lane_dots = Fns::lane_dots;
@@ -231,8 +229,6 @@ static KernelSet make_set(Isa isa) {
     static constexpr auto gemm_q5_0_r16 = ns::gemm_q5_0_r16;        \
     static constexpr auto gemm_q6_k_r16 = ns::gemm_q6_k_r16;        \
     static constexpr auto gemm_q5_1_r16 = ns::gemm_q5_1_r16;        \
-    static constexpr auto dequantize_bf16 = ns::dequantize_bf16;    \
-    static constexpr auto dequantize_q8_0 = ns::dequantize_q8_0;    \
     static constexpr auto dequantize_rows_bf16 = ns::dequantize_rows_bf16; \
     static constexpr auto dequantize_rows_q8_0 = ns::dequantize_rows_q8_0; \
     static constexpr auto lane_dots = ns::lane_dots;                \
@@ -275,7 +271,7 @@ void quantize_row(DType t, const float* src, std::int64_t n, void* dst) {
 }
 
 void dequantize_row(DType t, const void* src, std::int64_t n, float* dst) {
-  if (const DequantizeFn f = active_kernels().of(t).dequantize) return f(src, n, dst);  // BF16, Q8_0
+  if (const DequantizeRowsFn f = active_kernels().of(t).dequantize_rows) return f({src, 0, 1, n, dst, n});  // BF16, Q8_0
   switch (t) {
     case DType::F32: std::memcpy(dst, src, static_cast<std::size_t>(n) * 4); return;
     case DType::F16: {

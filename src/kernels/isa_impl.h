@@ -25,8 +25,6 @@
   void quantize_act_q8_0(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q8_k(const float* x, std::int64_t n, void* dst);        \
   void quantize_act_q16_0(const float* x, std::int64_t n, void* dst);       \
-  void dequantize_bf16(const void* src, std::int64_t n, float* dst);        \
-  void dequantize_q8_0(const void* src, std::int64_t n, float* dst);        \
   void dequantize_rows_bf16(const DequantizeRowsArgs&);                      \
   void dequantize_rows_q8_0(const DequantizeRowsArgs&);                      \
   void lane_dots(const LaneDotsArgs&);                                      \

@@ -89,10 +89,9 @@ struct PrefetchDistances {
 // The page distance where the CPU uses one (dispatch.cpp), and the bandwidth probe's.
 inline constexpr std::size_t kPagePrefetch = 65536;
 
-// n values (whole blocks) of a row stored as some type, to floats.
-using DequantizeFn = void (*)(const void* src, std::int64_t n, float* dst);
-// The same for `rows` rows of a matrix: row r at src + r * stride bytes, to dst + r * ldd;
-// meanwhile prefetches the `rows` rows after them (a caller walking down the matrix in pieces).
+// n values (whole blocks) of each of `rows` rows stored as some type, to floats: row r at
+// src + r * stride bytes, to dst + r * ldd; meanwhile prefetches the `rows` rows after them (a
+// caller walking down a matrix in pieces finds the next piece on its way).
 struct DequantizeRowsArgs {
   const void* src;
   std::size_t stride;
@@ -107,7 +106,6 @@ struct TypeKernels {
   GemmFn gemm = nullptr;  // nullptr: the dtype has no matmul kernel (I32, I64)
   // The KV cache's stored types (BF16, Q8_0) at this level, for attention; nullptr elsewhere,
   // where dequantize_row uses the reference code. Conversions are exact, so levels agree.
-  DequantizeFn dequantize = nullptr;
   DequantizeRowsFn dequantize_rows = nullptr;
 };
 

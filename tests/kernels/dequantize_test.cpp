@@ -1,7 +1,7 @@
-// The KV cache types' dequantizers (dequantize_impl.h) at every level: bit for bit the scalar
-// level's floats, and those the exact values (bf16: the top half of an f32; q8_0: scale times
-// value, one rounding); the rows form over a strided matrix equals one row at a time and leaves
-// the destination's padding alone.
+// The KV cache types' dequantizers (dequantize_impl.h) at every level give the exact values
+// (bf16: the top half of an f32; q8_0: scale times value, one rounding), so the levels agree bit
+// for bit: for one row, and for a column range of a strided matrix's rows, leaving the
+// destination's padding alone.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -52,7 +52,7 @@ TEST_P(Dequantize, EveryLevelGivesTheExactValues) {
     const std::vector<float> want = exact(t, row.data(), n);
     for (Isa isa : levels()) {
       std::vector<float> got(static_cast<std::size_t>(n) + 3, -1.0f);
-      kernel_set(isa).of(t).dequantize(row.data(), n, got.data());
+      kernel_set(isa).of(t).dequantize_rows({row.data(), 0, 1, n, got.data(), n});
       EXPECT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float))) << isa_name(isa) << " n=" << n;
       EXPECT_EQ(got[static_cast<std::size_t>(n)], -1.0f) << isa_name(isa) << ": wrote past n";
     }
