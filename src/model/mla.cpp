@@ -123,11 +123,24 @@ class RowPieces {
   static constexpr std::int64_t kPieceRows = 12;  // whole register tiles (6 rows, 3 on AVX2)
   RowPieces(const Tensor& cache, std::vector<float>& buffer)
       : cache_(cache), buffer_(buffer), dequantize_(kernels::active_kernels().of(cache.dtype).dequantize_rows) {}
-  bool in_place() const { return cache_.dtype == DType::F32; }
-  // Rows [j0, j1), columns [c0, c1) (c0 on a block boundary), row stride *ld (dequantized
-  // pieces: c1 - c0 rounded up to whole blocks of the type, within the row).
+  // fn(i0, i1, rows, ld) for rows [j0, j1), columns [c0, c1) (c0 on a block boundary), in order,
+  // in pieces of at most `piece` rows (an f32 cache: one piece, in place); `rows` has stride ld.
+  template <class Fn>
+  void each(std::int64_t j0, std::int64_t j1, std::int64_t c0, std::int64_t c1, std::int64_t piece, Fn fn) const {
+    const std::int64_t step = cache_.dtype == DType::F32 ? j1 - j0 : piece;
+    for (std::int64_t i0 = j0; i0 < j1; i0 += step) {
+      const std::int64_t i1 = std::min(j1, i0 + step);
+      std::int64_t ld = 0;
+      const float* rows = get(i0, i1, c0, c1, &ld);
+      fn(i0, i1, rows, ld);
+    }
+  }
+
+ private:
+  // Rows [j0, j1), columns [c0, c1), row stride *ld (dequantized pieces: c1 - c0 rounded up to
+  // whole blocks of the type, within the row).
   const float* get(std::int64_t j0, std::int64_t j1, std::int64_t c0, std::int64_t c1, std::int64_t* ld) const {
-    if (in_place()) {
+    if (cache_.dtype == DType::F32) {
       *ld = cache_.cols();
       return static_cast<const float*>(cache_.data) + j0 * cache_.cols() + c0;
     }
@@ -139,7 +152,6 @@ class RowPieces {
     return out;
   }
 
- private:
   const Tensor& cache_;
   std::vector<float>& buffer_;
   kernels::DequantizeRowsFn dequantize_;  // the cache types (BF16, Q8_0) all have one
@@ -205,14 +217,10 @@ struct AttendGroup {
     j1 = std::min(j1, len(units[u + 1] - 1));
     if (j0 >= j1) return;
     const std::int64_t nq = lanes_of(t);
-    const RowPieces c = cache(t, thread);
-    const std::int64_t step = c.in_place() ? j1 - j0 : RowPieces::kPieceRows;
-    for (std::int64_t i0 = j0; i0 < j1; i0 += step) {
-      const std::int64_t i1 = std::min(j1, i0 + step);
-      std::int64_t ld = 0;
-      const float* rows_i = c.get(i0, i1, 0, ws, &ld);
-      lane_dots(rows_i, ld, i1 - i0, ws, query(t), nq, nq, scores(t) + i0 * nq, nq);
-    }
+    const auto dots = [&](std::int64_t i0, std::int64_t i1, const float* c, std::int64_t ld) {
+      lane_dots(c, ld, i1 - i0, ws, query(t), nq, nq, scores(t) + i0 * nq, nq);
+    };
+    cache(t, thread).each(j0, j1, 0, ws, RowPieces::kPieceRows, dots);
   }
   // Softmax of all heads of row t.
   void normalise(std::int64_t t) const { lane_softmax(scores(t), lanes_of(t), len(t), d.nh, scale); }
@@ -220,15 +228,11 @@ struct AttendGroup {
   static constexpr std::int64_t kSumRows = 64;
   void sum_values(std::int64_t t, std::int64_t c0, std::int64_t c1, int thread) const {
     c1 = std::min(c1, d.r);
-    const RowPieces c = cache(t, thread);
-    const std::int64_t step = c.in_place() ? len(t) : kSumRows;
-    for (std::int64_t j0 = 0; j0 == 0 || j0 < len(t); j0 += step) {
-      const std::int64_t j1 = std::min(len(t), j0 + step);
-      std::int64_t ld = 0;
-      const float* rows_j = c.get(j0, j1, c0, c1, &ld);
-      lane_sums(rows_j, ld, j1 - j0, c1 - c0, scores(t) + j0 * lanes_of(t), lanes_of(t), d.nh, ctx + t * d.r + c0,
-                d.T * d.r, j0 > 0);
-    }
+    const std::int64_t nq = lanes_of(t);
+    const auto sums = [&](std::int64_t j0, std::int64_t j1, const float* c, std::int64_t ld) {
+      lane_sums(c, ld, j1 - j0, c1 - c0, scores(t) + j0 * nq, nq, d.nh, ctx + t * d.r + c0, d.T * d.r, j0 > 0);
+    };
+    cache(t, thread).each(0, len(t), c0, c1, kSumRows, sums);
   }
 };
 
