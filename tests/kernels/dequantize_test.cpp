@@ -12,13 +12,6 @@
 namespace dsv2::kernels {
 namespace {
 
-std::vector<Isa> levels() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
-    if (isa_supported(isa)) out.push_back(isa);
-  return out;
-}
-
 // Random rows of t: bf16 from random floats, q8_0 through the reference quantizer.
 std::vector<std::uint8_t> random_rows(DType t, std::int64_t rows, std::int64_t n) {
   const std::vector<float> x = test::random_floats(static_cast<std::size_t>(rows * n), 17, 3.0f);
@@ -50,7 +43,7 @@ TEST_P(Dequantize, EveryLevelGivesTheExactValues) {
   for (std::int64_t n : {32, 64, 576, 1024}) {
     const std::vector<std::uint8_t> row = random_rows(t, 1, n);
     const std::vector<float> want = exact(t, row.data(), n);
-    for (Isa isa : levels()) {
+    for (Isa isa : test::supported_levels()) {
       std::vector<float> got(static_cast<std::size_t>(n) + 3, -1.0f);
       kernel_set(isa).of(t).dequantize_rows({row.data(), 0, 1, n, got.data(), n});
       EXPECT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float))) << isa_name(isa) << " n=" << n;
@@ -64,7 +57,7 @@ TEST_P(Dequantize, RowsOfAStridedMatrixMatchRowByRow) {
   const std::int64_t rows = 13, cols = 192, n = 64, c0 = 64, ldd = n + 5;  // columns [64, 128)
   const std::vector<std::uint8_t> m = random_rows(t, rows, cols);
   const std::size_t stride = row_bytes(t, cols);
-  for (Isa isa : levels()) {
+  for (Isa isa : test::supported_levels()) {
     std::vector<float> got(static_cast<std::size_t>(rows * ldd), -1.0f);
     kernel_set(isa).of(t).dequantize_rows({m.data() + row_bytes(t, c0), stride, rows, n, got.data(), ldd});
     for (std::int64_t r = 0; r < rows; ++r) {

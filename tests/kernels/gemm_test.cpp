@@ -117,8 +117,7 @@ TEST(SimdVsScalar, BitExactOnIntegerData) {
     const auto cols = static_cast<std::int64_t>(x.size());
     const std::vector<std::uint8_t> w = unit_scale_row(t, cols, 9);
     float first = NAN;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-      if (!isa_supported(isa)) continue;
+    for (Isa isa : test::supported_levels()) {
       const KernelSet& ks = kernel_set(isa);
       std::vector<std::uint8_t> xq(act_row_bytes(ks.of(t).act, cols));
       ks.quantize_act[static_cast<int>(ks.of(t).act)](x.data(), cols, xq.data());

@@ -99,8 +99,7 @@ TEST(LaneDots, SimdIsBitIdenticalToScalarForEveryShape) {
 // Any split of rows or queries between calls gives the same bits: what makes attention scores
 // independent of batching and prompt chunking.
 TEST(LaneDots, SplittingRowsOrQueriesChangesNothing) {
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (!isa_supported(isa)) continue;
+  for (Isa isa : test::supported_levels()) {
     const KernelSet& ks = kernel_set(isa);
     const Problem p = make_problem(Kind::Dots, 23, 576, 40, 7);
     const std::vector<float> whole = dots(ks, p);
@@ -259,8 +258,7 @@ TEST(LaneSums, SimdIsBitIdenticalToScalarForEveryShape) {
 }
 
 TEST(LaneSums, SplittingQueriesOrColumnsChangesNothing) {
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (!isa_supported(isa)) continue;
+  for (Isa isa : test::supported_levels()) {
     const KernelSet& ks = kernel_set(isa);
     const Problem s = make_problem(Kind::Sums, 50, 512, 16, 5);
     const std::vector<float> whole = sums(ks, s);
@@ -279,8 +277,7 @@ TEST(LaneSums, SplittingQueriesOrColumnsChangesNothing) {
 // Rows fed in several calls, each resuming from y, give the one-call result bit for bit (the
 // attention sums over a cache stored in another type dequantize it chunk by chunk).
 TEST(LaneSums, ResumingOverRowChunksChangesNothing) {
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (!isa_supported(isa)) continue;
+  for (Isa isa : test::supported_levels()) {
     const KernelSet& ks = kernel_set(isa);
     const Problem s = make_problem(Kind::Sums, 300, 100, 16, 9);
     const std::vector<float> whole = sums(ks, s);

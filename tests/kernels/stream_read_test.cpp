@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "test_util.h"
 
 namespace dsv2::kernels {
 namespace {
@@ -29,8 +30,7 @@ std::uint64_t reference_sum(const std::uint8_t* p, std::size_t n) {
 TEST(StreamRead, SumsEveryByteOnceForEveryLevelAndPrefetchScheme) {
   std::vector<std::uint8_t> data(20000);
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 131 + 7);
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (!isa_supported(isa)) continue;
+  for (Isa isa : test::supported_levels()) {
     const auto read = kernel_set(isa).stream_read;
     for (const PrefetchDistances pf : {PrefetchDistances{1024, 0}, PrefetchDistances{0, 12288}, PrefetchDistances{1024, 3072},
                                        PrefetchDistances{0, 12288, 65536}, PrefetchDistances{0, 12288, 65536, true}}) {

@@ -11,6 +11,14 @@
 
 namespace dsv2::test {
 
+// Every SIMD level this CPU (and build) can run, scalar first.
+inline std::vector<kernels::Isa> supported_levels() {
+  std::vector<kernels::Isa> out;
+  for (kernels::Isa isa : {kernels::Isa::Scalar, kernels::Isa::Avx2, kernels::Isa::Avx512})
+    if (kernels::isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
 inline std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, scale);
