@@ -63,7 +63,7 @@ HugePages huge_pages() {
 }
 
 void run(const Flags& f) {
-  dsv2::DeepseekV2 model(open_model(f), f.threads, f.kv_type());
+  dsv2::DeepseekV2 model(open_model(f), f.threads, f.kv_type(), f.expand_prompts());
   const double bpt = dsv2::tools::weight_bytes_per_token(model);
   const auto results = dsv2::tools::run_bench(model, f.bench);
   const std::string name = f.synth.empty() ? f.model : "synth " + f.synth + " " + f.type;
@@ -78,7 +78,8 @@ void run(const Flags& f) {
                     r.roofline_pct.mean, r.roofline_pct.sd);
       std::printf("}\n");
     }
-    std::printf("{\"test\":\"memory\",\"weight_bytes_per_token\":%.0f,\"peak_rss_gib\":%.2f", bpt, peak_rss_gib());
+    std::printf("{\"test\":\"memory\",\"prompt_attention\":\"%s\",\"weight_bytes_per_token\":%.0f,\"peak_rss_gib\":%.2f",
+                f.prompt_attention.c_str(), bpt, peak_rss_gib());
     if (hp.anon_gb > 0) std::printf(",\"anon_gb\":%.3f,\"anon_huge_gb\":%.3f", hp.anon_gb, hp.huge_gb);
     std::printf("}\n");
     return;
@@ -93,7 +94,7 @@ void run(const Flags& f) {
   std::printf("\nweights read per token %.3f GB; roofline = read GB/s / that (the bandwidth probed before each "
               "generation repetition); peak RSS %.2f GiB", bpt / 1e9, peak_rss_gib());
   if (hp.anon_gb > 0) std::printf("; in huge pages %.2f of %.2f GB", hp.huge_gb, hp.anon_gb);
-  std::printf("\n");
+  std::printf("; prompt attention %s\n", f.prompt_attention.c_str());
 }
 
 void setup(CLI::App& root) {

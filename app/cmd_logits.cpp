@@ -22,7 +22,7 @@ void run(const Options& o) {
                                       ? dsv2::parse_id_list(dsv2::read_text_file(o.ids_file), o.ids_file)
                                       : dsv2::parse_id_list(o.ids, "--ids");
   dsv2::check(!ids.empty(), "no token ids given (use --ids or --ids-file)");
-  dsv2::DeepseekV2 model(o.open(), o.threads, o.kv_type());
+  dsv2::DeepseekV2 model(o.open(), o.threads, o.kv_type(), o.expand_prompts());
   std::vector<float> logits = dsv2::sequence_logits(model, ids, o.chunk);
   std::ofstream f(o.out, std::ios::binary);
   dsv2::check(static_cast<bool>(f), o.out + ": cannot open for writing");

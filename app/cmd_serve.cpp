@@ -86,7 +86,7 @@ void run(Options& o) {
 
   dsv2::Tokenizer tokenizer = dsv2::open_tokenizer(o.model);
   dsv2::GenerationConfig defaults = dsv2::load_generation_config(o.model, tokenizer.eos_id());
-  dsv2::DeepseekV2 model(o.open(), o.threads, o.kv_type());
+  dsv2::DeepseekV2 model(o.open(), o.threads, o.kv_type(), o.expand_prompts());
   dsv2::Engine engine(model, tokenizer, o.engine);
 
   o.server.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));

@@ -33,7 +33,7 @@ static std::string model_dir_of(const std::string& path) {
 LoadedModel::LoadedModel(const GenerationFlags& f)
     : tokenizer(open_tokenizer(f.model)),
       defaults(load_generation_config(model_dir_of(f.model), tokenizer.eos_id())),
-      model(f.open(), f.threads, f.kv_type()),
+      model(f.open(), f.threads, f.kv_type(), f.expand_prompts()),
       engine(model, tokenizer, EngineOptions{1, f.ctx, 512, 4}) {}
 
 GenerationRequest LoadedModel::request(const GenerationFlags& f, std::vector<std::int32_t> prompt) const {

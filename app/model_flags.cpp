@@ -13,6 +13,11 @@ void ModelFlags::add_to(CLI::App* cmd, bool required) {
                 "Memory-map the weights instead of loading them (starts at once and shares the page "
                 "cache, but decodes slower: 4 KiB pages cost TLB misses)");
   cmd->add_option("--cache-type", cache_type, "KV cache element type: f32, bf16 or q8_0")->capture_default_str();
+  cmd->add_option("--prompt-attention", prompt_attention,
+                  "Attention form of prompt tokens: absorbed, or expanded (keys and values expanded from "
+                  "the latent cache: long prompts process 1.2-1.6x faster, using up to 2 GiB more memory "
+                  "while a prompt runs; results differ by float rounding)")
+      ->capture_default_str();
 }
 
 std::unique_ptr<Checkpoint> ModelFlags::open() const {
@@ -20,5 +25,11 @@ std::unique_ptr<Checkpoint> ModelFlags::open() const {
 }
 
 DType ModelFlags::kv_type() const { return kv_cache_type_from_name(cache_type, "--cache-type"); }
+
+bool ModelFlags::expand_prompts() const {
+  if (prompt_attention != "absorbed" && prompt_attention != "expanded")
+    throw Error("--prompt-attention: unknown form '" + prompt_attention + "' (expected absorbed or expanded)");
+  return prompt_attention == "expanded";
+}
 
 }  // namespace dsv2::app

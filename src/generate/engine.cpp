@@ -273,7 +273,7 @@ bool Engine::step() {
     budget -= static_cast<std::int64_t>(n);
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t p = s.prompt_done + i;
-      rows.push_back({prompt[p], static_cast<std::int64_t>(p), &s.cache, p + 1 == prompt.size()});
+      rows.push_back({prompt[p], static_cast<std::int64_t>(p), &s.cache, p + 1 == prompt.size(), true});
       fed.push_back(&s);
     }
   }

@@ -19,7 +19,7 @@ std::vector<float> sequence_logits(DeepseekV2& model, const std::vector<std::int
   for (std::int64_t start = 0; start < n; start += chunk) {
     const std::int64_t end = std::min(n, start + chunk);
     rows.clear();
-    for (std::int64_t p = start; p < end; ++p) rows.push_back({ids[static_cast<std::size_t>(p)], p, &cache, true});
+    for (std::int64_t p = start; p < end; ++p) rows.push_back({ids[static_cast<std::size_t>(p)], p, &cache, true, true});
     model.forward(rows, logits.data() + start * V);
   }
   return logits;
@@ -33,7 +33,7 @@ std::vector<std::int32_t> greedy_continuation(DeepseekV2& model, const std::vect
   std::vector<float> logits(static_cast<std::size_t>(V));
   std::vector<BatchRow> rows;
   for (std::size_t p = 0; p < prompt.size(); ++p)
-    rows.push_back({prompt[p], static_cast<std::int64_t>(p), &cache, p + 1 == prompt.size()});
+    rows.push_back({prompt[p], static_cast<std::int64_t>(p), &cache, p + 1 == prompt.size(), true});
   std::vector<std::int32_t> out;
   model.forward(rows, logits.data());
   while (static_cast<std::int64_t>(out.size()) < n) {

@@ -8,12 +8,13 @@
 
 namespace dsv2 {
 
-DeepseekV2::DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DType kv_type)
+DeepseekV2::DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DType kv_type, bool expand_prompts)
     : ck_(std::move(checkpoint)),
       w_(bind_weights(*ck_)),
       rope_(ck_->config().rope, ck_->config().qk_rope_head_dim),
       pool_(n_threads),
-      kv_type_(kv_type) {
+      kv_type_(kv_type),
+      expand_prompts_(expand_prompts) {
   // Loaded (not mapped) weights are ours to rewrite: W_UV heads side by side, each expert's gate,
   // up and down back to back, every matrix into the kernels' interleaved layout.
   if (ck_->weights_private()) {
@@ -72,7 +73,7 @@ std::int64_t DeepseekV2::layer(std::int64_t i, std::span<const BatchRow> rows, f
   const StepReads ffn_reads = l.is_moe ? moe_first_reads(l.moe) : mlp_first_reads(l.mlp);
   const StepReads after = i + 1 < c.num_layers ? mla_first_reads(w_.layers[static_cast<std::size_t>(i + 1)].attn, c)
                                                : StepReads{{matmul_reads(w_.lm_head)}, 1};
-  mla_attention(l.attn, c, rope_, i, rows, xn, y, mla_, pool_, ffn_reads.span());
+  mla_attention(l.attn, c, rope_, i, rows, expand_prompts_, xn, y, mla_, pool_, ffn_reads.span());
   for (std::int64_t k = 0; k < T * H; ++k) x[k] += y[k];
   for (std::int64_t t = 0; t < T; ++t) rmsnorm(x + t * H, l.post_norm.data(), H, eps, xn + t * H);
   std::int64_t experts = 0;
@@ -96,6 +97,8 @@ void DeepseekV2::output(std::span<const BatchRow> rows, const float* x, float* l
 
 void DeepseekV2::forward(std::span<const BatchRow> rows, float* logits) {
   validate(rows);
+  for (const BatchRow& r : rows)  // a generating sequence's prompt is done: its expanded rows go
+    if (!r.prompt) r.cache->release_expanded();
   const std::int64_t T = static_cast<std::int64_t>(rows.size());
   float* x = grow(x_, static_cast<std::size_t>(T * config().hidden_size));
   embed(rows, x);

@@ -21,10 +21,14 @@ namespace dsv2 {
 class DeepseekV2 {
  public:
   // n_threads <= 0: all cores. kv_type: element type of the caches new_cache makes (f32, bf16, q8_0).
+  // expand_prompts: prompt rows (BatchRow::prompt) attend in the expanded form (mla_expanded.h):
+  // long prompts process faster, at up to KvCache::kExpandedBytes per sequence while its prompt
+  // runs, with results that differ from the absorbed form's by float rounding.
   // When the checkpoint's weights are private (loaded, not mapped), Q4_0 / Q8_0 matrices are
   // rewritten in place into the kernels' interleaved layout: the checkpoint is then only the
   // owner of the bytes, which weights() describes.
-  DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DType kv_type = DType::F32);
+  DeepseekV2(std::unique_ptr<Checkpoint> checkpoint, int n_threads, DType kv_type = DType::F32,
+             bool expand_prompts = false);
 
   const Config& config() const { return ck_->config(); }
   // The weights as the kernels read them (not the checkpoint's tensors: see the constructor).
@@ -32,6 +36,7 @@ class DeepseekV2 {
   ThreadPool& pool() { return pool_; }
 
   DType kv_type() const { return kv_type_; }
+  bool expand_prompts() const { return expand_prompts_; }
   // A cache for one sequence with room for ctx tokens (0: the model's max positions).
   KvCache new_cache(std::int64_t ctx) const;
 
@@ -54,6 +59,7 @@ class DeepseekV2 {
   Rope rope_;
   ThreadPool pool_;
   DType kv_type_;
+  bool expand_prompts_;
   // Scratch reused across steps (grown on demand, never shrunk).
   std::vector<float> x_, xn_, y_, final_;
   MlaScratch mla_;

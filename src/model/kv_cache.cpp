@@ -14,7 +14,9 @@ DType kv_cache_type_from_name(const std::string& name, const std::string& what) 
 }
 
 KvCache::KvCache(const Config& c, std::int64_t capacity, DType type)
-    : type_(type), layers_(c.num_layers), latent_(c.kv_lora_rank), width_(c.kv_cache_width()), capacity_(capacity) {
+    : type_(type), layers_(c.num_layers), latent_(c.kv_lora_rank), width_(c.kv_cache_width()), capacity_(capacity),
+      heads_(c.num_heads), expanded_width_(c.qk_head_dim() + c.v_head_dim),
+      expanded_filled_(static_cast<std::size_t>(c.num_layers), 0) {
   check(capacity > 0, "context length must be positive, got " + std::to_string(capacity));
   check(type == DType::F32 || type == DType::BF16 || type == DType::Q8_0,
         "KV cache type must be f32, bf16 or q8_0, got " + std::string(dtype_name(type)));
@@ -23,6 +25,25 @@ KvCache::KvCache(const Config& c, std::int64_t capacity, DType type)
   row_bytes_ = row_bytes(type, stored_);
   data_.resize(static_cast<std::size_t>(layers_ * capacity_) * row_bytes_);
   padded_.assign(static_cast<std::size_t>(stored_), 0.0f);
+  const auto per_position = static_cast<std::size_t>(layers_ * heads_ * expanded_width_) * sizeof(float);
+  expanded_cap_ = std::min(capacity_, static_cast<std::int64_t>(kExpandedBytes / per_position));
+}
+
+float* KvCache::expanded_rows(std::int64_t layer, std::int64_t head) {
+  const auto per_head = static_cast<std::size_t>(expanded_cap_ * expanded_width_);
+  if (expanded_.empty()) expanded_.resize(static_cast<std::size_t>(layers_ * heads_) * per_head);
+  return expanded_.data() + static_cast<std::size_t>(layer * heads_ + head) * per_head;
+}
+
+void KvCache::limit_expanded(std::int64_t positions) {
+  check(expanded_.empty(), "KV cache: the expanded rows' capacity is fixed once they are in use");
+  expanded_cap_ = std::clamp<std::int64_t>(positions, 0, expanded_cap_);
+}
+
+void KvCache::release_expanded() {
+  if (expanded_.empty()) return;
+  std::vector<float>().swap(expanded_);
+  std::fill(expanded_filled_.begin(), expanded_filled_.end(), 0);
 }
 
 void KvCache::store(std::int64_t layer, std::int64_t pos, const float* row) {
@@ -48,6 +69,7 @@ void KvCache::reserve_append(std::int64_t pos, std::int64_t count) const {
 
 void KvCache::truncate(std::int64_t n) {
   if (n < size_) size_ = n < 0 ? 0 : n;
+  for (std::int64_t& f : expanded_filled_) f = std::min(f, size_);
 }
 
 }  // namespace dsv2

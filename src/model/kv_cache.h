@@ -44,6 +44,21 @@ class KvCache {
   // Forgets tokens from position n on (prefix reuse, regenerating).
   void truncate(std::int64_t n);
 
+  // The expanded form's keys and values (mla_expanded.h) of positions [0, expanded_capacity()):
+  // per layer and head, rows of expanded_width() floats, the key (qk_head_dim) then the value
+  // (v_head_dim). A prompt chunk's attention fills them and later chunks reuse them; rows
+  // [0, expanded_filled(layer)) are valid. They are a pure function of the cached latent rows, so
+  // positions past the capacity are recomputed per chunk, with the same values. The memory
+  // (at most kExpandedBytes) is allocated on first use and given back by release_expanded().
+  static constexpr std::size_t kExpandedBytes = std::size_t{2} << 30;
+  std::int64_t expanded_capacity() const { return expanded_cap_; }
+  void limit_expanded(std::int64_t positions);  // fewer kept positions (before first use; tests)
+  std::int64_t expanded_width() const { return expanded_width_; }
+  float* expanded_rows(std::int64_t layer, std::int64_t head);  // allocates on first use
+  std::int64_t expanded_filled(std::int64_t layer) const { return expanded_filled_[static_cast<std::size_t>(layer)]; }
+  void set_expanded_filled(std::int64_t layer, std::int64_t n) { expanded_filled_[static_cast<std::size_t>(layer)] = n; }
+  void release_expanded();
+
  private:
   std::size_t offset(std::int64_t layer, std::int64_t pos) const {
     return static_cast<std::size_t>(layer * capacity_ + pos) * row_bytes_;
@@ -54,6 +69,9 @@ class KvCache {
   std::int64_t size_ = 0;
   std::vector<std::uint8_t> data_;
   std::vector<float> padded_;  // store()'s zero-padded row (no allocation per token)
+  std::int64_t heads_, expanded_width_, expanded_cap_;
+  std::vector<float> expanded_;
+  std::vector<std::int64_t> expanded_filled_;  // per layer
 };
 
 }  // namespace dsv2

@@ -77,7 +77,7 @@ void write_cache_and_rope(const MlaWeights& w, const Dims& d, const Rope& rope, 
 // Its last unit writes the rows' caches and ropes q_pe (neither needed before attend), so that
 // serial work (~3 µs a decode row) overlaps the other threads' heads instead of preceding them.
 void absorb_queries(const MlaWeights& w, const Dims& d, const Rope& rope, std::int64_t layer,
-                    std::span<const BatchRow> rows, MlaScratch& s, ThreadPool& pool) {
+                    std::span<const BatchRow> rows, std::int64_t A, MlaScratch& s, ThreadPool& pool) {
   float* qn = grow(s.q_nope_h, static_cast<std::size_t>(d.nh * d.T * d.dn));
   float* ql = grow(s.q_lat, static_cast<std::size_t>(d.nh * d.T * d.r));
   const DType wt = w.uk_t[0].dtype;
@@ -89,14 +89,15 @@ void absorb_queries(const MlaWeights& w, const Dims& d, const Rope& rope, std::i
         write_cache_and_rope(w, d, rope, layer, rows, s);
         continue;
       }
+      if (A == 0) continue;
       float* q = qn + h * d.T * d.dn;
-      for (std::int64_t t = 0; t < d.T; ++t) {
+      for (std::int64_t t = 0; t < A; ++t) {
         const float* src = s.q.data() + (t * d.nh + h) * d.dq;
         std::copy(src, src + d.dn, q + t * d.dn);
       }
       std::uint8_t* x = xq + xs * static_cast<std::size_t>(h);
-      quantize_acts(wt, q, d.T, d.dn, x);
-      matmul_part(w.uk_t[static_cast<std::size_t>(h)], x, d.T, 0, d.r, ql + h * d.T * d.r, d.r);
+      quantize_acts(wt, q, A, d.dn, x);
+      matmul_part(w.uk_t[static_cast<std::size_t>(h)], x, A, 0, d.r, ql + h * d.T * d.r, d.r);
     }
   }, 1, s.uv_reads.span());
 }
@@ -236,8 +237,9 @@ struct AttendGroup {
   }
 };
 
-void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows,
+void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows, std::int64_t A,
             MlaScratch& s, ThreadPool& pool) {
+  if (A == 0) return;
   // Cached rows / value columns per work item; 96 rows are whole register tiles of every scores
   // kernel (6 and 3 rows in query_lanes_avx512 / _avx2.cpp).
   constexpr std::int64_t kJ = 96, kC = 64;
@@ -248,7 +250,7 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
     cap = std::max(cap, r.cache->capacity());
   }
   const std::int64_t ws = first.stored_width();
-  const std::int64_t G = std::clamp<std::int64_t>((std::int64_t{4} << 20) / (d.nh * cap), 1, d.T);
+  const std::int64_t G = std::clamp<std::int64_t>((std::int64_t{4} << 20) / (d.nh * cap), 1, A);
   if (s.cache_views.size() < rows.size()) s.cache_views.resize(rows.size());
   for (std::size_t t = 0; t < rows.size(); ++t) rows[t].cache->view(layer, rows[t].pos + 1, s.cache_views[t]);
   s.row_pieces.resize(std::max(s.row_pieces.size(), static_cast<std::size_t>(pool.size())));
@@ -260,8 +262,8 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
                 grow(s.q_full, static_cast<std::size_t>(G * d.nh * ws)),
                 grow(s.ctx, static_cast<std::size_t>(d.nh * d.T * d.r)), scale,
                 grow(s.units, static_cast<std::size_t>(G + 1)), grow(s.unit_of, static_cast<std::size_t>(G))};
-  for (g.g0 = 0; g.g0 < d.T; g.g0 += G) {
-    g.g1 = std::min(d.T, g.g0 + G);
+  for (g.g0 = 0; g.g0 < A; g.g0 += G) {
+    g.g1 = std::min(A, g.g0 + G);
     const std::int64_t n = g.g1 - g.g0, nu = g.make_units();
     std::int64_t max_len = 0;
     for (std::int64_t t = g.g0; t < g.g1; ++t) max_len = std::max(max_len, g.len(t));
@@ -283,35 +285,63 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
 }
 
 // o[t, h*dv + :] = W_UV,h ctx[h, t, :] (one parallel_for over heads), then out = o_proj(o).
-void project_output(const MlaWeights& w, const Dims& d, float* out, MlaScratch& s, ThreadPool& pool,
+void project_output(const MlaWeights& w, const Dims& d, std::int64_t A, float* out, MlaScratch& s, ThreadPool& pool,
                     std::span<const NextRead> next) {
   float* o = grow(s.o, static_cast<std::size_t>(d.T * d.nh * d.dv));
   const DType wt = w.uv[0].dtype;
   const std::size_t xs = act_row_bytes(wt, d.r) * static_cast<std::size_t>(d.T);
   std::uint8_t* xq = grow(s.head_xq, xs * static_cast<std::size_t>(d.nh) + 64);
   const NextRead o_proj = matmul_reads(w.o_proj);
-  pool.parallel_for(d.nh, [&](std::int64_t h0, std::int64_t h1, int) {
+  if (A > 0) pool.parallel_for(d.nh, [&](std::int64_t h0, std::int64_t h1, int) {
     for (std::int64_t h = h0; h < h1; ++h) {
       std::uint8_t* x = xq + xs * static_cast<std::size_t>(h);
-      quantize_acts(wt, s.ctx.data() + h * d.T * d.r, d.T, d.r, x);
-      matmul_part(w.uv[static_cast<std::size_t>(h)], x, d.T, 0, d.dv, o + h * d.dv, d.nh * d.dv);
+      quantize_acts(wt, s.ctx.data() + h * d.T * d.r, A, d.r, x);
+      matmul_part(w.uv[static_cast<std::size_t>(h)], x, A, 0, d.dv, o + h * d.dv, d.nh * d.dv);
     }
   }, 1, {&o_proj, 1});
   matmul(w.o_proj, o, d.T, out, &pool, next);
 }
 
+// Rows [0, A) attend in the absorbed form, the rest (prompt rows, when expanded) expanded.
+std::int64_t first_expanded_row(std::span<const BatchRow> rows, bool expand_prompts) {
+  const auto T = static_cast<std::int64_t>(rows.size());
+  if (!expand_prompts) return T;
+  std::int64_t A = 0;
+  while (A < T && !rows[A].prompt) ++A;
+  for (std::int64_t t = A; t < T; ++t)
+    if (!rows[t].prompt) throw Error("forward: prompt rows must follow the generated rows of a batch");
+  return A;
+}
+
+// Each run of prompt rows [A, T) (consecutive positions of one sequence) in the expanded form.
+void attend_prompt_rows(const MlaWeights& w, const Dims& d, float scale, std::int64_t layer,
+                        std::span<const BatchRow> rows, std::int64_t A, MlaScratch& s, ThreadPool& pool) {
+  const MlaShape m{d.nh, d.dn, d.dr, d.dv, d.r};
+  float* o = grow(s.o, static_cast<std::size_t>(d.T * d.nh * d.dv));
+  for (std::int64_t b = A, e = 0; b < d.T; b = e) {
+    e = b + 1;
+    while (e < d.T && rows[e].cache == rows[b].cache) ++e;  // validated: consecutive positions
+    const ExpandedChunk c{rows[b].cache, layer, rows[b].pos, e - b, s.q.data() + b * d.nh * d.dq, d.nh * d.dq,
+                          o + b * d.nh * d.dv, d.nh * d.dv};
+    attend_expanded(w, m, scale, c, s.latent, s.expand, pool);
+  }
+}
+
 }  // namespace
 
 void mla_attention(const MlaWeights& w, const Config& c, const Rope& rope, std::int64_t layer,
-                   std::span<const BatchRow> rows, const float* xn, float* out, MlaScratch& s,
+                   std::span<const BatchRow> rows, bool expand_prompts, const float* xn, float* out, MlaScratch& s,
                    ThreadPool& pool, std::span<const NextRead> next) {
   const Dims d{static_cast<std::int64_t>(rows.size()), c.num_heads, c.qk_nope_head_dim,
                c.qk_rope_head_dim, c.qk_head_dim(), c.v_head_dim, c.kv_lora_rank};
   s.uv_reads = head_reads(w.uv);  // after the absorbed queries and the attention steps
+  const std::int64_t A = first_expanded_row(rows, expand_prompts);
+  const auto scale = static_cast<float>(c.softmax_scale());
   project_inputs(w, d, c, xn, s, pool);
-  absorb_queries(w, d, rope, layer, rows, s, pool);
-  attend(d, static_cast<float>(c.softmax_scale()), layer, rows, s, pool);
-  project_output(w, d, out, s, pool, next);
+  absorb_queries(w, d, rope, layer, rows, A, s, pool);
+  attend(d, scale, layer, rows, A, s, pool);
+  attend_prompt_rows(w, d, scale, layer, rows, A, s, pool);
+  project_output(w, d, A, out, s, pool, next);
 }
 
 StepReads mla_first_reads(const MlaWeights& w, const Config& c) {

@@ -37,10 +37,11 @@ std::vector<std::int32_t> random_tokens(std::int64_t n, std::int64_t vocab, std:
 }
 
 // Forwards tokens[0, n) at positions pos0.. into cache in one batch; logits for the last row only.
-void prefill(DeepseekV2& m, KvCache& cache, const std::int32_t* tokens, std::int64_t n,
-             std::int64_t pos0, std::vector<BatchRow>& rows, std::vector<float>& logits) {
+// prompt: the rows are prompt tokens (else generated ones, one at a time).
+void forward_rows(DeepseekV2& m, KvCache& cache, const std::int32_t* tokens, std::int64_t n, std::int64_t pos0,
+                  bool prompt, std::vector<BatchRow>& rows, std::vector<float>& logits) {
   rows.resize(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) rows[static_cast<std::size_t>(i)] = {tokens[i], pos0 + i, &cache, i == n - 1};
+  for (std::int64_t i = 0; i < n; ++i) rows[static_cast<std::size_t>(i)] = {tokens[i], pos0 + i, &cache, i == n - 1, prompt};
   m.forward(rows, logits.data());
 }
 
@@ -50,7 +51,7 @@ double bench_pp(DeepseekV2& m, std::int64_t n, std::uint64_t seed) {
   std::vector<BatchRow> rows;
   std::vector<float> logits(static_cast<std::size_t>(m.config().vocab_size));
   const auto t0 = Clock::now();
-  prefill(m, cache, tokens.data(), n, 0, rows, logits);
+  forward_rows(m, cache, tokens.data(), n, 0, true, rows, logits);
   return static_cast<double>(n) / seconds_since(t0);
 }
 
@@ -62,9 +63,9 @@ double bench_tg(DeepseekV2& m, std::int64_t n, std::int64_t depth, std::uint64_t
   const auto tokens = random_tokens(kPrompt + n, m.config().vocab_size, seed);
   std::vector<BatchRow> rows;
   std::vector<float> logits(static_cast<std::size_t>(m.config().vocab_size));
-  prefill(m, cache, tokens.data(), kPrompt, 0, rows, logits);
+  forward_rows(m, cache, tokens.data(), kPrompt, 0, true, rows, logits);
   const auto t0 = Clock::now();
-  for (std::int64_t i = 0; i < n; ++i) prefill(m, cache, tokens.data() + kPrompt + i, 1, kPrompt + i, rows, logits);
+  for (std::int64_t i = 0; i < n; ++i) forward_rows(m, cache, tokens.data() + kPrompt + i, 1, kPrompt + i, false, rows, logits);
   return static_cast<double>(n) / seconds_since(t0);
 }
 

@@ -62,7 +62,7 @@ TEST(Engine, GreedyMatchesTheGolden) {
 }
 
 // Prompts of different lengths decoded together must give exactly the tokens they give alone.
-TEST(Engine, BatchedEqualsSequential) {
+void expect_batched_equals_sequential(DeepseekV2& model) {
   std::vector<std::vector<std::int32_t>> prompts;
   for (int i = 0; i < 4; ++i) {
     auto p = fx().g.greedy_prompt;
@@ -72,13 +72,13 @@ TEST(Engine, BatchedEqualsSequential) {
   }
   std::vector<std::vector<std::int32_t>> sequential;
   {
-    Engine e(fx().model, fx().tok, {1, 128, 256, 8});
+    Engine e(model, fx().tok, {1, 128, 256, 8});
     for (auto& p : prompts) sequential.push_back(run(e, greedy(p, 12)).tokens);
   }
   // A small step budget throughout (prefill interleaves with decode), and a small one only while
   // some sequence decodes (the prompts that arrive together are prefilled in one step).
   for (std::int64_t idle : {7, 256}) {
-    Engine e(fx().model, fx().tok, {4, 128, 7, 8, idle});
+    Engine e(model, fx().tok, {4, 128, 7, 8, idle});
     std::vector<std::vector<std::int32_t>> batched(prompts.size());
     std::atomic<int> done{0};
     for (std::size_t i = 0; i < prompts.size(); ++i) {
@@ -91,6 +91,15 @@ TEST(Engine, BatchedEqualsSequential) {
     while (done < 4) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     EXPECT_EQ(batched, sequential) << "idle_step_tokens " << idle;
   }
+}
+
+TEST(Engine, BatchedEqualsSequential) { expect_batched_equals_sequential(fx().model); }
+
+// With the expanded form for prompt rows (--prompt-attention expanded) as well: a row's form
+// depends on the row, not on how the engine chunked its prompt.
+TEST(Engine, BatchedEqualsSequentialWithExpandedPrompts) {
+  DeepseekV2 model(Checkpoint::open(fx().g.model_dir), 2, DType::F32, /*expand_prompts=*/true);
+  expect_batched_equals_sequential(model);
 }
 
 // step_tokens bounds the prompt tokens of a step only while another sequence decodes (each step

@@ -31,6 +31,7 @@ TEST(BenchCli, JsonLinesCarrySpeedAndRoofline) {
       EXPECT_GT(j.at("roofline_pct").get<double>(), 0);
     } else if (test == "memory") {
       ++memory;
+      EXPECT_EQ(j.at("prompt_attention"), "absorbed");
       EXPECT_GT(j.at("weight_bytes_per_token").get<double>(), 0);
       EXPECT_GT(j.at("peak_rss_gib").get<double>(), 0);
 #if defined(__linux__)
@@ -56,6 +57,19 @@ TEST(BenchCli, MarkdownTableHasOneRowPerTest) {
 #if defined(__linux__)
   EXPECT_NE(r.out.find("GiB; in huge pages "), std::string::npos) << r.out;
 #endif
+}
+
+// --prompt-attention picks the prompt rows' attention form (named in the output); an unknown
+// form is an error naming the flag.
+TEST(BenchCli, PromptAttentionFlag) {
+  test::RunResult r = test::run_dsv2({"bench", "--synth", "tiny", "-p", "40", "-n", "2", "-r", "1", "-t", "2",
+                                      "--prompt-attention", "expanded"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| pp40 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("prompt attention expanded"), std::string::npos) << r.out;
+  r = test::run_dsv2({"bench", "--synth", "tiny", "-p", "4", "-n", "0", "--prompt-attention", "decompressed"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--prompt-attention: unknown form 'decompressed'"), std::string::npos) << r.err;
 }
 
 }  // namespace
