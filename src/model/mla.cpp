@@ -76,6 +76,7 @@ void write_cache_and_rope(const MlaWeights& w, const Dims& d, const Rope& rope, 
 // heads, each head's small product on one thread: per-head pool calls cost more than the math.
 // Its last unit writes the rows' caches and ropes q_pe (neither needed before attend), so that
 // serial work (~3 µs a decode row) overlaps the other threads' heads instead of preceding them.
+// Only rows [0, A) take the absorbed form and need q_lat; every row's cache is written.
 void absorb_queries(const MlaWeights& w, const Dims& d, const Rope& rope, std::int64_t layer,
                     std::span<const BatchRow> rows, std::int64_t A, MlaScratch& s, ThreadPool& pool) {
   float* qn = grow(s.q_nope_h, static_cast<std::size_t>(d.nh * d.T * d.dn));
@@ -237,6 +238,7 @@ struct AttendGroup {
   }
 };
 
+// Rows [0, A) of the batch (the absorbed ones).
 void attend(const Dims& d, float scale, std::int64_t layer, std::span<const BatchRow> rows, std::int64_t A,
             MlaScratch& s, ThreadPool& pool) {
   if (A == 0) return;
@@ -284,7 +286,8 @@ void attend(const Dims& d, float scale, std::int64_t layer, std::span<const Batc
   }
 }
 
-// o[t, h*dv + :] = W_UV,h ctx[h, t, :] (one parallel_for over heads), then out = o_proj(o).
+// o[t, h*dv + :] = W_UV,h ctx[h, t, :] for the absorbed rows t < A (one parallel_for over heads;
+// the expanded rows' o is written already), then out = o_proj(o) for all rows.
 void project_output(const MlaWeights& w, const Dims& d, std::int64_t A, float* out, MlaScratch& s, ThreadPool& pool,
                     std::span<const NextRead> next) {
   float* o = grow(s.o, static_cast<std::size_t>(d.T * d.nh * d.dv));

@@ -29,11 +29,11 @@ void head_matrices(const MlaWeights& w, const MlaShape& d, std::int64_t h, Expan
   const Tensor& uv = w.uv[static_cast<std::size_t>(h)];      // [dv, r]: transposed below
   float* wk = grow(x.wk, static_cast<std::size_t>(d.r * d.dn));
   for (std::int64_t c = 0; c < d.r; ++c) dequantize_row(uk_t, c, wk + c * d.dn);
-  float* rows = grow(x.scores, static_cast<std::size_t>(d.dv * d.r));
-  for (std::int64_t i = 0; i < d.dv; ++i) dequantize_row(uv, i, rows + i * d.r);
+  float* uv_rows = grow(x.scores, static_cast<std::size_t>(d.dv * d.r));  // scores' buffer, free here
+  for (std::int64_t i = 0; i < d.dv; ++i) dequantize_row(uv, i, uv_rows + i * d.r);
   float* wv = grow(x.wv, static_cast<std::size_t>(d.r * d.dv));
   for (std::int64_t i = 0; i < d.dv; ++i)
-    for (std::int64_t c = 0; c < d.r; ++c) wv[c * d.dv + i] = rows[i * d.r + c];
+    for (std::int64_t c = 0; c < d.r; ++c) wv[c * d.dv + i] = uv_rows[i * d.r + c];
 }
 
 // Expanded rows of tokens [j0, j1) into out (stride W): [W_UK,h c_j | k_pe,j | W_UV,h c_j].
