@@ -106,6 +106,10 @@ void setup(CLI::App& root) {
   cmd->add_option("--layers", f->layers, "--synth: override the number of layers");
   cmd->add_option("-p,--n-prompt", f->bench.n_prompt, "Prompt tokens (0: skip)")->capture_default_str();
   cmd->add_option("-n,--n-gen", f->bench.n_gen, "Generated tokens (0: skip)")->capture_default_str();
+  cmd->add_option("-b,--ubatch", f->bench.ubatch,
+                  "Prompt tokens per forward (0: the whole prompt in one); the engine feeds prompts 64-512 at a time")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("-d,--depth", f->bench.depth, "Tokens in the cache before generation (long-context decode)")
       ->capture_default_str();
   cmd->add_option("-r,--repetitions", f->bench.reps, "Repetitions")->capture_default_str();

@@ -45,13 +45,16 @@ void forward_rows(DeepseekV2& m, KvCache& cache, const std::int32_t* tokens, std
   m.forward(rows, logits.data());
 }
 
-double bench_pp(DeepseekV2& m, std::int64_t n, std::uint64_t seed) {
+// n prompt tokens in forwards of `ubatch` (0: all in one).
+double bench_pp(DeepseekV2& m, std::int64_t n, std::int64_t ubatch, std::uint64_t seed) {
   KvCache cache = m.new_cache(n);
   const auto tokens = random_tokens(n, m.config().vocab_size, seed);
   std::vector<BatchRow> rows;
   std::vector<float> logits(static_cast<std::size_t>(m.config().vocab_size));
+  const std::int64_t step = ubatch > 0 ? ubatch : n;
   const auto t0 = Clock::now();
-  forward_rows(m, cache, tokens.data(), n, 0, true, rows, logits);
+  for (std::int64_t p = 0; p < n; p += step)
+    forward_rows(m, cache, tokens.data() + p, std::min(step, n - p), p, true, rows, logits);
   return static_cast<double>(n) / seconds_since(t0);
 }
 
@@ -164,10 +167,13 @@ std::vector<BenchResult> run_bench(DeepseekV2& m, const BenchOptions& opt) {
   if (opt.n_prompt > 0) {
     // Warm-up at the full size, as llama-bench does: scratch buffers grow to what n_prompt rows
     // need (page faults included) here, not in the first timed repetition.
-    bench_pp(m, opt.n_prompt, opt.seed);
+    bench_pp(m, opt.n_prompt, opt.ubatch, opt.seed);
     std::vector<double> tps;
-    for (int r = 0; r < opt.reps; ++r) tps.push_back(bench_pp(m, opt.n_prompt, opt.seed + static_cast<std::uint64_t>(r)));
-    out.push_back({"pp" + std::to_string(opt.n_prompt), summarize(tps), {}, {}});
+    for (int r = 0; r < opt.reps; ++r)
+      tps.push_back(bench_pp(m, opt.n_prompt, opt.ubatch, opt.seed + static_cast<std::uint64_t>(r)));
+    std::string name = "pp" + std::to_string(opt.n_prompt);
+    if (opt.ubatch > 0 && opt.ubatch < opt.n_prompt) name += " (b" + std::to_string(opt.ubatch) + ")";
+    out.push_back({name, summarize(tps), {}, {}});
   }
   if (opt.n_gen > 0) {
     touch_weights(m, m.pool());

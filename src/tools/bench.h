@@ -17,6 +17,7 @@ struct BenchOptions {
   std::int64_t n_prompt = 512;  // 0: skip pp
   std::int64_t n_gen = 128;     // 0: skip tg
   std::int64_t depth = 0;       // tokens already in the cache before tg (long-context decode)
+  std::int64_t ubatch = 0;      // pp fed in forwards of this many tokens, as the engine feeds prompts (0: one)
   int reps = 3;
   std::uint64_t seed = 1;
 };

@@ -59,13 +59,19 @@ TEST(BenchCli, MarkdownTableHasOneRowPerTest) {
 #endif
 }
 
-// --prompt-attention picks the prompt rows' attention form (named in the output); an unknown
-// form is an error naming the flag.
+// --prompt-attention picks the prompt rows' attention form (named in the output), -b feeds the
+// prompt in forwards of that many tokens (named in the test); an unknown form is an error
+// naming the flag.
 TEST(BenchCli, PromptAttentionFlag) {
   test::RunResult r = test::run_dsv2({"bench", "--synth", "tiny", "-p", "40", "-n", "2", "-r", "1", "-t", "2",
                                       "--prompt-attention", "expanded"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("| pp40 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("prompt attention expanded"), std::string::npos) << r.out;
+  r = test::run_dsv2({"bench", "--synth", "tiny", "-p", "40", "-b", "16", "-n", "0", "-r", "1", "-t", "2",
+                      "--prompt-attention", "expanded"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| pp40 (b16) |"), std::string::npos) << "prompt in forwards of 16 tokens: " << r.out;
   EXPECT_NE(r.out.find("prompt attention expanded"), std::string::npos) << r.out;
   r = test::run_dsv2({"bench", "--synth", "tiny", "-p", "4", "-n", "0", "--prompt-attention", "decompressed"});
   EXPECT_NE(r.exit_code, 0);
