@@ -15,8 +15,8 @@ void ModelFlags::add_to(CLI::App* cmd, bool required) {
   cmd->add_option("--cache-type", cache_type, "KV cache element type: f32, bf16 or q8_0")->capture_default_str();
   cmd->add_option("--prompt-attention", prompt_attention,
                   "Attention form of prompt tokens: absorbed, or expanded (keys and values expanded from "
-                  "the latent cache: long prompts process 1.3-1.6x faster, using up to 2 GiB more memory per "
-                  "sequence while its prompt runs; results differ by float rounding)")
+                  "the latent cache: long prompts process 1.3-1.6x faster, using up to 2 GiB more memory "
+                  "while prompts run; results differ by float rounding)")
       ->capture_default_str();
 }
 

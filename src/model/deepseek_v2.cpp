@@ -97,8 +97,10 @@ void DeepseekV2::output(std::span<const BatchRow> rows, const float* x, float* l
 
 void DeepseekV2::forward(std::span<const BatchRow> rows, float* logits) {
   validate(rows);
-  for (const BatchRow& r : rows)  // a generating sequence's prompt is done: its expanded rows go
-    if (!r.prompt) r.cache->release_expanded();
+  for (const BatchRow& r : rows) {
+    if (!r.prompt) r.cache->expanded().release();  // a generating sequence's prompt is done
+    else if (expand_prompts_) r.cache->expanded().keep(r.pos + 1);  // what the budget allows
+  }
   const std::int64_t T = static_cast<std::int64_t>(rows.size());
   float* x = grow(x_, static_cast<std::size_t>(T * config().hidden_size));
   embed(rows, x);

@@ -22,8 +22,8 @@ class DeepseekV2 {
  public:
   // n_threads <= 0: all cores. kv_type: element type of the caches new_cache makes (f32, bf16, q8_0).
   // expand_prompts: prompt rows (BatchRow::prompt) attend in the expanded form (mla_expanded.h):
-  // long prompts process faster, at up to KvCache::kExpandedBytes per sequence while its prompt
-  // runs, with results that differ from the absorbed form's by float rounding.
+  // long prompts process faster, keeping up to ExpandedRows::kBytes in all while prompts run,
+  // with results that differ from the absorbed form's by float rounding.
   // When the checkpoint's weights are private (loaded, not mapped), Q4_0 / Q8_0 matrices are
   // rewritten in place into the kernels' interleaved layout: the checkpoint is then only the
   // owner of the bytes, which weights() describes.

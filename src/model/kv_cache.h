@@ -6,6 +6,7 @@
 // a zero-padded query unchanged.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,43 @@ namespace dsv2 {
 
 // "f32" | "bf16" | "q8_0" as a DType; anything else throws Error naming `what` (a flag, a field).
 DType kv_cache_type_from_name(const std::string& name, const std::string& what);
+
+// The expanded form's keys and values (mla_expanded.h) of one sequence: per layer and head, rows
+// of `width` floats (the key, qk_head_dim, then the value, v_head_dim) for positions [0, kept()).
+// A prompt chunk's attention fills them and later chunks reuse them; rows [0, filled(layer)) are
+// valid. They are a pure function of the cached latent rows, so positions past kept() are
+// recomputed per chunk with the same values: how many are kept changes speed, never a result.
+// All stores of the process together keep at most budget() bytes (kBytes unless a test lowers it),
+// so parallel prompts cannot take more memory than one; memory is touched only as rows are
+// filled. release() gives the share back (the model calls it when the sequence generates).
+class ExpandedRows {
+ public:
+  static constexpr std::size_t kBytes = std::size_t{2} << 30;
+  static void set_budget(std::size_t bytes);
+  static std::size_t budget();
+
+  ExpandedRows() = default;
+  ExpandedRows(std::int64_t layers, std::int64_t heads, std::int64_t width, std::int64_t capacity);
+  ExpandedRows(ExpandedRows&& o) noexcept;
+  ExpandedRows& operator=(ExpandedRows&& o) noexcept;
+  ~ExpandedRows() { release(); }
+
+  // Keeps rows for up to `positions` positions as far as the budget allows; returns kept().
+  std::int64_t keep(std::int64_t positions);
+  std::int64_t kept() const { return kept_; }
+  std::int64_t width() const { return width_; }
+  float* rows(std::int64_t layer, std::int64_t head);  // kept() > 0
+  std::int64_t filled(std::int64_t layer) const { return filled_[static_cast<std::size_t>(layer)]; }
+  void set_filled(std::int64_t layer, std::int64_t n) { filled_[static_cast<std::size_t>(layer)] = n; }
+  void truncate(std::int64_t n);  // rows from position n on are no longer valid
+  void release();
+
+ private:
+  std::size_t position_bytes() const { return static_cast<std::size_t>(layers_ * heads_ * width_) * sizeof(float); }
+  std::int64_t layers_ = 0, heads_ = 0, width_ = 0, max_ = 0, kept_ = 0;
+  std::unique_ptr<float[]> data_;  // [layer][head][max_][width], allocated when first kept
+  std::vector<std::int64_t> filled_;
+};
 
 class KvCache {
  public:
@@ -44,20 +82,9 @@ class KvCache {
   // Forgets tokens from position n on (prefix reuse, regenerating).
   void truncate(std::int64_t n);
 
-  // The expanded form's keys and values (mla_expanded.h) of positions [0, expanded_capacity()):
-  // per layer and head, rows of expanded_width() floats, the key (qk_head_dim) then the value
-  // (v_head_dim). A prompt chunk's attention fills them and later chunks reuse them; rows
-  // [0, expanded_filled(layer)) are valid. They are a pure function of the cached latent rows, so
-  // positions past the capacity are recomputed per chunk, with the same values. The memory
-  // (at most kExpandedBytes) is allocated on first use and given back by release_expanded().
-  static constexpr std::size_t kExpandedBytes = std::size_t{2} << 30;
-  std::int64_t expanded_capacity() const { return expanded_cap_; }
-  void limit_expanded(std::int64_t positions);  // fewer kept positions (before first use; tests)
-  std::int64_t expanded_width() const { return expanded_width_; }
-  float* expanded_rows(std::int64_t layer, std::int64_t head);  // allocates on first use
-  std::int64_t expanded_filled(std::int64_t layer) const { return expanded_filled_[static_cast<std::size_t>(layer)]; }
-  void set_expanded_filled(std::int64_t layer, std::int64_t n) { expanded_filled_[static_cast<std::size_t>(layer)] = n; }
-  void release_expanded();
+  // The sequence's expanded keys and values (prompt rows in the expanded form).
+  ExpandedRows& expanded() { return expanded_; }
+  const ExpandedRows& expanded() const { return expanded_; }
 
  private:
   std::size_t offset(std::int64_t layer, std::int64_t pos) const {
@@ -69,9 +96,7 @@ class KvCache {
   std::int64_t size_ = 0;
   std::vector<std::uint8_t> data_;
   std::vector<float> padded_;  // store()'s zero-padded row (no allocation per token)
-  std::int64_t heads_, expanded_width_, expanded_cap_;
-  std::vector<float> expanded_;
-  std::vector<std::int64_t> expanded_filled_;  // per layer
+  ExpandedRows expanded_;
 };
 
 }  // namespace dsv2

@@ -93,17 +93,16 @@ Latent latent_rows(const KvCache& cache, std::int64_t layer, std::int64_t first,
 
 void attend_expanded(const MlaWeights& w, const MlaShape& d, float scale, const ExpandedChunk& c,
                      std::vector<float>& latent, std::vector<ExpandScratch>& per_thread, ThreadPool& pool) {
-  KvCache& cache = *c.cache;
-  const std::int64_t keys = c.p0 + c.T, kept = std::min(keys, cache.expanded_capacity());
-  const std::int64_t filled = std::min(cache.expanded_filled(c.layer), kept), W = cache.expanded_width();
-  const Latent lat = latent_rows(cache, c.layer, filled, keys, latent, pool);
-  if (kept > 0) cache.expanded_rows(c.layer, 0);  // allocates before the threads share it
+  ExpandedRows& store = c.cache->expanded();
+  const std::int64_t keys = c.p0 + c.T, kept = std::min(keys, store.kept());
+  const std::int64_t filled = std::min(store.filled(c.layer), kept), W = store.width();
+  const Latent lat = latent_rows(*c.cache, c.layer, filled, keys, latent, pool);
   per_thread.resize(std::max(per_thread.size(), static_cast<std::size_t>(pool.size())));
   pool.parallel_for(d.nh, [&](std::int64_t h0, std::int64_t h1, int th) {
     ExpandScratch& x = per_thread[static_cast<std::size_t>(th)];
     float* rest = grow(x.rows, static_cast<std::size_t>(std::max<std::int64_t>(keys - kept, 1) * W));
     for (std::int64_t h = h0; h < h1; ++h) {
-      float* rows = kept > 0 ? cache.expanded_rows(c.layer, h) : rest;
+      float* rows = kept > 0 ? store.rows(c.layer, h) : rest;
       if (filled < keys) head_matrices(w, d, h, x);
       expand(d, lat, filled, kept, x, rows + filled * W, W);
       expand(d, lat, kept, keys, x, rest, W);
@@ -111,7 +110,7 @@ void attend_expanded(const MlaWeights& w, const MlaShape& d, float scale, const 
       for (std::int64_t q0 = 0; q0 < c.T; q0 += kQueryBlock) attend_block(d, scale, c, hr, h, q0, std::min(kQueryBlock, c.T - q0), x);
     }
   });
-  cache.set_expanded_filled(c.layer, std::max(cache.expanded_filled(c.layer), kept));
+  store.set_filled(c.layer, std::max(store.filled(c.layer), kept));
 }
 
 }  // namespace dsv2

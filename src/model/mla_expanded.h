@@ -3,8 +3,8 @@
 // cache, and a query meets 192 + 128 numbers per cached token and head instead of the absorbed
 // form's 576 + 512 (reference doc §3: both forms compute the same function). Expanding costs
 // r * (dn + dv) multiply-adds per token and head, paid once: the expanded rows are kept in the
-// sequence's KvCache (up to its expanded_capacity(), recomputed per chunk past it) while its
-// prompt is processed, and given back when it starts generating.
+// sequence's KvCache (ExpandedRows: as many as the process budget allows, recomputed per chunk
+// past that) while its prompt is processed, and given back when it starts generating.
 //
 // Every output is one fixed-order computation (the query-lane kernels: a cached token's key and
 // value are the same numbers whether kept or recomputed), so a prompt row's result does not
